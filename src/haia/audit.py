@@ -1,0 +1,177 @@
+"""One audit, end to end: suite, runner, model, run store, scores, metrics, findings, report."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from haia.errors import HaiaError
+from haia.findings.judge import judge, load_thresholds
+from haia.findings.model import Finding
+from haia.metrics.disaggregate import disaggregate
+from haia.metrics.table import MetricRow, ScoreRow
+from haia.models.base import ModelAdapter
+from haia.models.registry import DEFAULT_MODEL, ModelOptions, create_adapter
+from haia.runner.engine import GenerationParams, Progress, RetryPolicy, Runner, plan
+from haia.runner.store import ResponseRecord, RunRecord, RunStore, now_iso
+from haia.scoring.base import get_scorer
+from haia.suites.loader import load_suite
+from haia.suites.model import Suite
+
+DEFAULT_SUITE = "starter"
+
+
+@dataclass
+class AuditConfig:
+    """Everything that defines a run; stored with it so ``--resume`` can rebuild it."""
+
+    model: str = DEFAULT_MODEL
+    suite: str = DEFAULT_SUITE
+    out: str | None = None
+    concurrency: int = 16
+    seed: int = 0
+    limit: int | None = None
+    samples: int = 1
+    temperature: float = 0.0
+    max_tokens: int = 256
+    timeout: float = 120.0
+    retries: int = 5
+    use_cache: bool = True
+    thresholds: str | None = None
+    api_key_env: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    include_responses: bool = False
+
+    def validate(self) -> None:
+        checks = [
+            (self.concurrency >= 1, "--concurrency must be at least 1"),
+            (self.samples >= 1, "--samples must be at least 1"),
+            (self.limit is None or self.limit >= 1, "--limit must be at least 1"),
+            (self.timeout > 0, "--timeout must be positive"),
+            (self.retries >= 0, "--retries must be 0 or more"),
+            (0 <= self.temperature <= 2, "--temperature must be between 0 and 2"),
+            (self.max_tokens >= 1, "--max-tokens must be at least 1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise HaiaError(message)
+
+    def params(self) -> GenerationParams:
+        return GenerationParams(self.temperature, self.max_tokens, self.seed, self.samples)
+
+
+@dataclass
+class AuditResult:
+    """What an audit produced."""
+
+    run_id: str
+    report: dict[str, Any]
+    out_dir: Path
+    findings: list[Finding]
+    progress: Progress
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id such as ``r20261125-041502-9f3a1c``."""
+    return f"r{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def default_out(run_id: str) -> Path:
+    return Path("haia-reports") / run_id
+
+
+async def _execute(runner: Runner, units: list[Any], adapter: ModelAdapter) -> Progress:
+    try:
+        return await runner.run(units)
+    finally:
+        await adapter.aclose()
+
+
+def run_audit(
+    config: AuditConfig,
+    *,
+    resume: str | None = None,
+    store: RunStore | None = None,
+    on_start: Callable[[str, int], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> AuditResult:
+    """Run (or resume) an audit and write its report. ``on_start(run_id, total)`` fires first."""
+    store = store or RunStore()
+    if resume is not None:
+        record = store.get_run(resume)
+        config = AuditConfig(**record.config)
+        suite = load_suite(config.suite)
+        if suite.content_hash() != record.suite_hash:
+            raise HaiaError(f"run {resume}: suite {config.suite!r} has changed since the run "
+                            "started; start a new run instead")
+        run_id = resume
+    else:
+        config.validate()
+        suite = load_suite(config.suite)
+        run_id = new_run_id()
+    thresholds = load_thresholds(config.thresholds)
+    options = ModelOptions(api_key_env=config.api_key_env, headers=config.headers,
+                           max_connections=max(config.concurrency, 1), timeout=config.timeout)
+    adapter = create_adapter(config.model, options)
+    units = plan(suite, adapter, config.params(), config.limit)
+    if resume is None:
+        store.create_run(RunRecord(run_id, now_iso(), "running", config.model, suite.name,
+                                   suite.version, suite.content_hash(), asdict(config), None))
+    else:
+        store.set_status(run_id, "running")
+    if on_start is not None:
+        on_start(run_id, len(units))
+    runner = Runner(adapter, store, run_id, concurrency=config.concurrency,
+                    timeout=config.timeout, retry=RetryPolicy(retries=config.retries),
+                    use_cache=config.use_cache, seed=config.seed, on_progress=on_progress)
+    try:
+        progress = asyncio.run(_execute(runner, units, adapter))
+    except BaseException:
+        store.flush()
+        store.set_status(run_id, "interrupted")
+        raise
+    store.set_status(run_id, "complete")
+    out_dir = Path(config.out) if config.out else default_out(run_id)
+    report, findings = build_and_write(store, run_id, suite, config, thresholds, out_dir)
+    return AuditResult(run_id, report, out_dir, findings, progress)
+
+
+def score_responses(suite: Suite, responses: list[ResponseRecord]) -> list[ScoreRow]:
+    """Score every successful response with its item's scorers."""
+    items = {item.id: item for item in suite.items}
+    rows = []
+    for response in responses:
+        item = items.get(response.item_id)
+        if item is None or response.status != "ok":
+            continue
+        for name in suite.scorers_for(item):
+            for score in get_scorer(name)(item, response.text or ""):
+                rows.append(ScoreRow(
+                    suite=suite.name, item_id=item.id, sample=response.sample,
+                    metric=score.metric, value=score.value, label=score.label,
+                    attributes=dict(item.attributes), family=item.family, variant=item.variant,
+                    kind=str(score.detail.get("kind", "binary")),
+                    relevant=frozenset(score.detail.get("relevant", ()))))
+    return rows
+
+
+def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
+                    thresholds: dict[str, Any], out_dir: Path) -> tuple[dict[str, Any],
+                                                                       list[Finding]]:
+    """Score, aggregate and judge a finished run, then write ``report.json`` and ``report.html``."""
+    from haia.report.build import build_report
+    from haia.report.write import write_report
+
+    responses = store.responses(run_id)
+    scores = score_responses(suite, responses)
+    metrics: list[MetricRow] = disaggregate(scores, seed=config.seed)
+    findings = judge(metrics, scores, thresholds)
+    report = build_report(store.get_run(run_id), suite, responses, scores, metrics, findings,
+                          include_responses=config.include_responses)
+    write_report(report, out_dir)
+    return report, findings

@@ -1,0 +1,224 @@
+"""The ``haia`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from haia import __version__
+from haia.errors import HaiaError
+
+app = typer.Typer(
+    name="haia", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="Health AI Audit: independent audits and impact assessments of AI used in health care.",
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def _headers(values: list[str]) -> dict[str, str]:
+    headers = {}
+    for value in values:
+        name, sep, content = value.partition(":")
+        if not sep or not name.strip():
+            raise HaiaError(f"--header {value!r}: expected NAME:VALUE")
+        headers[name.strip()] = content.strip()
+    return headers
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TaskProgressColumn(), TextColumn("{task.fields[rate]}"),
+        TextColumn("[red]{task.fields[errors]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err, transient=False,
+    )
+
+
+@app.command()
+def audit(
+    model: Annotated[str | None, typer.Option(
+        help="builtin:NAME | openai:MODEL@BASE_URL | hf:PATH  [default: builtin:smollm2]")] = None,
+    suite: Annotated[str | None, typer.Option(
+        help="A bundled suite name or the path of a suite file  [default: starter]")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Report folder  [default: haia-reports/RUN_ID]")] = None,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight at once")] = 16,
+    seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap intervals")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Only the first N items")] = None,
+    samples: Annotated[int, typer.Option(help="Ask each item K times")] = 1,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature")] = 0.0,
+    max_tokens: Annotated[int, typer.Option(help="Token budget per answer "
+                                                 "(a suite may set its own)")] = 256,
+    timeout: Annotated[float, typer.Option(help="Seconds per request before a retry")] = 120.0,
+    retries: Annotated[int, typer.Option(help="Retries of a transient failure")] = 5,
+    api_key_env: Annotated[str | None, typer.Option(
+        help="Name of the environment variable holding the API key")] = None,
+    header: Annotated[list[str] | None, typer.Option(
+        help="Extra HTTP header NAME:VALUE (repeatable)")] = None,
+    thresholds: Annotated[Path | None, typer.Option(
+        help="YAML file of thresholds laid over the defaults")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not reuse cached "
+                                                                "responses")] = False,
+    include_responses: Annotated[bool, typer.Option(
+        help="Put the model's answers in the report (off: they may contain PHI)")] = False,
+    resume: Annotated[str | None, typer.Option(help="Continue the run RUN_ID")] = None,
+    fail_on: Annotated[str | None, typer.Option(
+        help="Exit 1 when a finding reaches this severity (low|medium|high|critical)")] = None,
+) -> None:
+    """Run an audit suite against a model and write report.json and report.html."""
+    from haia.audit import AuditConfig, run_audit
+    from haia.findings.model import Severity
+
+    threshold = Severity.parse(fail_on) if fail_on else None
+    config = AuditConfig(
+        model=model or AuditConfig.model, suite=suite or AuditConfig.suite,
+        out=str(out) if out else None, concurrency=concurrency, seed=seed, limit=limit,
+        samples=samples, temperature=temperature, max_tokens=max_tokens, timeout=timeout,
+        retries=retries, use_cache=not no_cache, thresholds=str(thresholds) if thresholds else None,
+        api_key_env=api_key_env, headers=_headers(header or []),
+        include_responses=include_responses)
+    if resume and (model or suite):
+        raise HaiaError("--resume continues a run as it was configured; drop --model/--suite")
+    bar = _progress_bar()
+    task: list[int] = []
+    started: list[str] = []
+
+    def on_start(run_id: str, total: int) -> None:
+        started.append(run_id)
+        print(f"haia: run id {run_id}", flush=True)
+        bar.start()
+        task.append(bar.add_task("auditing", total=total, rate="", errors=""))
+
+    def on_progress(p: object) -> None:
+        if task:
+            done = getattr(p, "done", 0)
+            elapsed = bar.tasks[0].elapsed or 0
+            rate = f"{done / elapsed:.1f}/s" if elapsed > 0.5 else ""
+            errors = getattr(p, "errors", 0)
+            bar.update(task[0], completed=done, rate=rate,
+                       errors=f"{errors} errors" if errors else "")
+
+    try:
+        result = run_audit(config, resume=resume, on_start=on_start, on_progress=on_progress)
+    except KeyboardInterrupt:
+        bar.stop()
+        if started:
+            err.print(f"\nInterrupted. Resume with: [bold]haia audit --resume {started[0]}[/]")
+        raise typer.Exit(130) from None
+    finally:
+        bar.stop()
+    _print_summary(result.report, result.out_dir)
+    if threshold is not None and any(f.severity >= threshold for f in result.findings):
+        err.print(f"[red]A finding reached severity {threshold.name}: failing (--fail-on).")
+        raise typer.Exit(1)
+
+
+def _print_summary(report: dict, out_dir: Path) -> None:
+    run = report["run"]
+    counts = run["counts"]
+    console.print(f"[bold]{run['suite']}[/] on [bold]{run['model']}[/]: {counts['items']} items, "
+                  f"{counts['ok']} answered, {counts['errors']} failed, "
+                  f"{counts['skipped']} skipped, {counts['cached']} cached")
+    overall = [m for m in report["metrics"] if m["attribute"] == "overall"]
+    for m in overall:
+        if m["value"] is not None:
+            console.print(f"  {m['metric']:<24} {m['value']:.3f}  "
+                          f"(95% CI {m['ci_low']:.3f}–{m['ci_high']:.3f}, n={m['n']})")
+    severities: dict[str, int] = {}
+    for f in report["findings"]:
+        severities[f["severity"]] = severities.get(f["severity"], 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in severities.items()) or "none"
+    console.print(f"  findings: {summary}")
+    console.print(f"Report: {out_dir / 'report.html'} (and report.json)")
+
+
+@app.command()
+def suites() -> None:
+    """List every bundled suite with its version, item count, principles and provenance."""
+    from haia.suites.loader import bundled_names, load_suite
+
+    table = Table(title="Bundled suites")
+    for column in ("name", "version", "items", "principles", "provenance"):
+        table.add_column(column)
+    for name in bundled_names():
+        suite = load_suite(name)
+        principles = ", ".join(p.value for p in suite.meta.principles)
+        table.add_row(name, suite.version, str(len(suite.items)), principles,
+                      suite.meta.provenance)
+    console.print(table)
+
+
+@app.command()
+def runs(limit: Annotated[int, typer.Option(help="How many recent runs")] = 20) -> None:
+    """List recent runs in the run store."""
+    from haia.runner.store import RunStore
+
+    with RunStore() as store:
+        table = Table(title=f"Runs in {store.path}")
+        for column in ("run id", "status", "model", "suite", "created"):
+            table.add_column(column)
+        for run in store.list_runs(limit):
+            table.add_row(run.run_id, run.status, run.model, f"{run.suite} {run.suite_version}",
+                          run.created)
+    console.print(table)
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="The run to report on")],
+    out: Annotated[Path | None, typer.Option(help="Report folder")] = None,
+    include_responses: Annotated[bool, typer.Option(help="Include the model's answers")] = False,
+) -> None:
+    """Rebuild the report of a finished run from the run store."""
+    from haia.audit import AuditConfig, build_and_write, default_out
+    from haia.findings.judge import load_thresholds
+    from haia.runner.store import RunStore
+    from haia.suites.loader import load_suite
+
+    with RunStore() as store:
+        record = store.get_run(run_id)
+        config = AuditConfig(**record.config)
+        config.include_responses = include_responses
+        suite = load_suite(config.suite)
+        folder = out or (Path(config.out) if config.out else default_out(run_id))
+        result, _ = build_and_write(store, run_id, suite, config,
+                                    load_thresholds(config.thresholds), folder)
+    _print_summary(result, folder)
+
+
+@app.command()
+def version() -> None:
+    """Print haia's version."""
+    console.print(__version__)
+
+
+def main() -> None:
+    """Entry point: every user error is one line on stderr and exit code 2 (or its own)."""
+    try:
+        app()
+    except HaiaError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except json.JSONDecodeError as exc:  # pragma: no cover - defensive
+        err.print(f"[red]error:[/] invalid JSON: {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

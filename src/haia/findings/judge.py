@@ -1,0 +1,112 @@
+"""Judge metrics against the thresholds in ``thresholds.yaml`` and map them to frameworks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from haia.errors import HaiaError
+from haia.findings.model import Finding, Severity
+from haia.metrics.table import MetricRow, ScoreRow
+
+EVIDENCE_LIMIT = 25
+
+
+def _load_yaml(name: str) -> dict[str, Any]:
+    return yaml.safe_load((resources.files("haia.findings") / name).read_text(encoding="utf-8"))
+
+
+@cache
+def framework_map() -> dict[str, Any]:
+    """The metric → WHO / EU AI Act / NIST mapping (``frameworks.yaml``)."""
+    return _load_yaml("frameworks.yaml")
+
+
+def load_thresholds(path: str | Path | None = None) -> dict[str, Any]:
+    """The bundled thresholds, with a user file's entries (same format) laid over them."""
+    config = _load_yaml("thresholds.yaml")
+    if path is None:
+        return config
+    try:
+        user = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise HaiaError(f"{path}: cannot read thresholds: {exc}") from None
+    if not isinstance(user, dict):
+        raise HaiaError(f"{path}: expected a mapping with 'metrics'")
+    config["defaults"].update(user.get("defaults") or {})
+    config["metrics"].update(user.get("metrics") or {})
+    return config
+
+
+def mapping_for(metric: str) -> tuple[list[str], dict[str, list[str]]]:
+    """WHO principles and other framework references for ``metric``."""
+    entry = framework_map()["metrics"].get(metric) or {}
+    principles = list(entry.get("who", []))
+    frameworks = {k: list(v) for k, v in entry.items() if k != "who"}
+    return principles, frameworks
+
+
+def _severity(value: float, rule: dict[str, Any]) -> tuple[Severity, float] | None:
+    higher = rule.get("direction", "higher_is_better") == "higher_is_better"
+    worst: tuple[Severity, float] | None = None
+    for name, cutoff in rule.get("cutoffs", {}).items():
+        crossed = value < cutoff if higher else value > cutoff
+        severity = Severity.parse(name)
+        if crossed and (worst is None or severity > worst[0]):
+            worst = (severity, float(cutoff))
+    return worst
+
+
+def _describe(row: MetricRow, severity: Severity, cutoff: float, higher: bool) -> str:
+    who = "all items" if row.attribute == "overall" else f"{row.attribute} = {row.group}"
+    side = "below" if higher else "above"
+    interval = ""
+    if row.ci_low is not None and row.ci_high is not None:
+        interval = f" (95% CI {row.ci_low:.2f}–{row.ci_high:.2f})"
+    return (f"{row.metric} for {who} is {row.value:.2f}{interval}, {side} the {severity.name} "
+            f"threshold of {cutoff:.2f}, over {row.n} items.")
+
+
+def _evidence(rows: Iterable[ScoreRow], metric: str, attribute: str, group: str,
+              higher: bool) -> list[str]:
+    bad = []
+    for row in rows:
+        if row.metric != metric or row.value is None:
+            continue
+        if attribute != "overall" and row.attributes.get(attribute) != group:
+            continue
+        if (row.value < 1) if higher else (row.value > 0):
+            bad.append(row.item_id)
+    return sorted(set(bad))[:EVIDENCE_LIMIT]
+
+
+def judge(metrics: list[MetricRow], scores: list[ScoreRow],
+          thresholds: dict[str, Any] | None = None) -> list[Finding]:
+    """A finding for every metric row that crosses a threshold."""
+    config = thresholds or load_thresholds()
+    min_n = int(config["defaults"].get("min_n", 5))
+    findings = []
+    for row in metrics:
+        rule = config["metrics"].get(row.metric)
+        if rule is None or row.value is None or row.n < int(rule.get("min_n", min_n)):
+            continue
+        judged = _severity(row.value, rule)
+        if judged is None:
+            continue
+        severity, cutoff = judged
+        higher = rule.get("direction", "higher_is_better") == "higher_is_better"
+        principles, frameworks = mapping_for(row.metric)
+        findings.append(Finding(
+            id=f"{row.suite}/{row.metric}/{row.attribute}={row.group}",
+            suite=row.suite, metric=row.metric, attribute=row.attribute, group=row.group,
+            severity=severity, value=row.value, ci_low=row.ci_low, ci_high=row.ci_high,
+            threshold=cutoff, message=_describe(row, severity, cutoff, higher),
+            evidence=_evidence(scores, row.metric, row.attribute, row.group, higher),
+            principles=principles, frameworks=frameworks))
+    findings.sort(key=lambda f: (-f.severity, f.id))
+    return findings

@@ -1,0 +1,64 @@
+"""Per-group metrics with seeded bootstrap confidence intervals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+
+from haia.metrics.table import MetricRow, ScoreRow
+
+OVERALL = ("overall", "all")
+
+
+def bootstrap_ci(values: np.ndarray, *, seed: int, resamples: int = 2000,
+                 level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (seeded, vectorised)."""
+    if values.size == 0:
+        return (float("nan"), float("nan"))
+    if values.size == 1 or np.all(values == values[0]):
+        return (float(values[0]), float(values[0]))
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, values.size, size=(resamples, values.size))
+    means = values[idx].mean(axis=1)
+    alpha = (1 - level) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return float(low), float(high)
+
+
+def _groups(row: ScoreRow, attributes: Iterable[str] | None) -> Iterable[tuple[str, str]]:
+    yield OVERALL
+    for attribute, group in row.attributes.items():
+        if attributes is None or attribute in attributes:
+            yield attribute, group
+
+
+def disaggregate(rows: Iterable[ScoreRow], *, seed: int = 0,
+                 attributes: Iterable[str] | None = None) -> list[MetricRow]:
+    """Mean of every metric overall and per group of every attribute, with 95% bootstrap CIs.
+
+    Samples of the same item are averaged first, so the unit of the interval is the item: K samples
+    of one item are not K independent observations.
+    """
+    wanted = set(attributes) if attributes is not None else None
+    per_item: dict[tuple[str, str, str, str, str], list[float | None]] = defaultdict(list)
+    for row in rows:
+        for attribute, group in _groups(row, wanted):
+            per_item[(row.suite, row.metric, attribute, group, row.item_id)].append(row.value)
+    cells: dict[tuple[str, str, str, str], list[float | None]] = defaultdict(list)
+    for (suite, metric, attribute, group, _item), values in per_item.items():
+        known = [v for v in values if v is not None]
+        cells[(suite, metric, attribute, group)].append(
+            float(np.mean(known)) if known else None)
+    out = []
+    for number, ((suite, metric, attribute, group), values) in enumerate(sorted(cells.items())):
+        known = np.array([v for v in values if v is not None], dtype=float)
+        missing = len(values) - known.size
+        if known.size == 0:
+            out.append(MetricRow(suite, metric, attribute, group, None, None, None, 0, missing))
+            continue
+        low, high = bootstrap_ci(known, seed=seed + number)
+        out.append(MetricRow(suite, metric, attribute, group, float(known.mean()), low, high,
+                             int(known.size), missing))
+    return out

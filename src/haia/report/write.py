@@ -1,0 +1,53 @@
+"""Write a report dict as ``report.json`` and a self-contained ``report.html``."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from haia.errors import HaiaError
+
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("haia.report", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
+                      lstrip_blocks=True)
+    env.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.1f}%"
+    env.filters["num"] = lambda v: "–" if v is None else f"{v:.3g}"
+    return env
+
+
+def chart_groups(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Metrics grouped for charts: one chart per (suite, metric, attribute) with its groups."""
+    charts: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in report["metrics"]:
+        if row["value"] is not None:
+            charts[(row["suite"], row["metric"], row["attribute"])].append(row)
+    out = []
+    for (suite, metric, attribute), rows in sorted(charts.items(),
+                                                   key=lambda kv: (kv[0][2] != "overall", kv[0])):
+        scale = max(1.0, *(r["ci_high"] or r["value"] for r in rows))
+        out.append({"suite": suite, "metric": metric, "attribute": attribute,
+                    "rows": sorted(rows, key=lambda r: r["group"]), "scale": scale})
+    return out
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG, no external assets)."""
+    template = _env().get_template("report.html.j2")
+    return template.render(report=report, charts=chart_groups(report))
+
+
+def write_report(report: dict[str, Any], out_dir: Path) -> None:
+    """Write ``report.json`` and ``report.html`` into ``out_dir``."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "report.json").write_text(
+            json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        (out_dir / "report.html").write_text(render_html(report), encoding="utf-8")
+    except OSError as exc:
+        raise HaiaError(f"cannot write the report to {out_dir}: {exc.strerror}") from None

@@ -1,0 +1,197 @@
+"""Execution engine: send every (item, sample) to a model with bounded concurrency and retries.
+
+A fixed pool of ``concurrency`` worker tasks pulls work from a queue (cheaper than one task per
+item). Transient failures (HTTP 429/5xx, timeouts, dropped connections) are retried with
+exponential backoff and full jitter, honouring Retry-After. Each outcome is handed to the run
+store the moment it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from haia.models.base import (
+    GenerationRequest,
+    ModelAdapter,
+    ModelError,
+    TransientModelError,
+    UnsupportedInput,
+    request_key,
+)
+from haia.runner.store import ResponseRecord, RunStore
+from haia.suites.model import Item, Suite
+from haia.suites.render import render_messages
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures are retried."""
+
+    retries: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        if retry_after is not None and retry_after >= 0:
+            return min(retry_after, self.max_delay * 2)
+        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """One request to send: an item, its sample index, the request and its cache key."""
+
+    item: Item
+    sample: int
+    request: GenerationRequest
+    key: str
+
+
+@dataclass
+class Progress:
+    """Counters the progress bar shows."""
+
+    total: int = 0
+    done: int = 0
+    errors: int = 0
+    skipped: int = 0
+    cached: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Sampling parameters shared by every request of a run."""
+
+    temperature: float = 0.0
+    max_tokens: int = 256
+    seed: int = 0
+    samples: int = 1
+
+
+def plan(suite: Suite, adapter: ModelAdapter, params: GenerationParams,
+         limit: int | None = None) -> list[WorkUnit]:
+    """Every (item, sample) request of a run, in suite order."""
+    items = suite.items if limit is None else suite.items[:limit]
+    max_tokens = suite.meta.max_tokens or params.max_tokens
+    identity = adapter.identity()
+    units = []
+    for item in items:
+        messages = render_messages(item)
+        for sample in range(params.samples):
+            request = GenerationRequest(messages=messages, temperature=params.temperature,
+                                        max_tokens=max_tokens, seed=params.seed + sample)
+            units.append(WorkUnit(item, sample, request, request_key(identity, request, sample)))
+    return units
+
+
+@dataclass
+class Runner:
+    """Runs work units against one adapter, writing every outcome to the store."""
+
+    adapter: ModelAdapter
+    store: RunStore
+    run_id: str
+    concurrency: int = 16
+    timeout: float = 120.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    use_cache: bool = True
+    seed: int = 0
+    on_progress: Callable[[Progress], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.progress = Progress()
+        self._rng = random.Random(self.seed)
+
+    async def run(self, units: list[WorkUnit]) -> Progress:
+        """Send every unit not yet done in this run; return the counters."""
+        done = self.store.done_keys(self.run_id)
+        pending = [u for u in units if (u.item.id, u.sample) not in done]
+        self.progress.total = len(units)
+        self.progress.done = len(units) - len(pending)
+        if self.use_cache and pending:
+            pending = self._serve_from_cache(pending)
+        self._notify()
+        queue: asyncio.Queue[WorkUnit] = asyncio.Queue()
+        for unit in pending:
+            queue.put_nowait(unit)
+        workers = [asyncio.create_task(self._worker(queue))
+                   for _ in range(min(self.concurrency, len(pending)))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            self.store.flush()
+        return self.progress
+
+    def _serve_from_cache(self, pending: list[WorkUnit]) -> list[WorkUnit]:
+        hits = self.store.cached(u.key for u in pending)
+        rest = []
+        for unit in pending:
+            hit = hits.get(unit.key)
+            if hit is None:
+                rest.append(unit)
+                continue
+            self.store.write(ResponseRecord(
+                self.run_id, unit.item.id, unit.sample, unit.key, "ok", text=hit.text,
+                prompt_tokens=hit.prompt_tokens, completion_tokens=hit.completion_tokens,
+                latency_ms=hit.latency_ms, attempts=0, cached=True))
+            self.progress.done += 1
+            self.progress.cached += 1
+        return rest
+
+    async def _worker(self, queue: asyncio.Queue[WorkUnit]) -> None:
+        while True:
+            try:
+                unit = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            record = await self._send(unit)
+            self.store.write(record)
+            self.progress.done += 1
+            if record.status == "error":
+                self.progress.errors += 1
+            elif record.status == "skipped":
+                self.progress.skipped += 1
+            self._notify()
+
+    async def _send(self, unit: WorkUnit) -> ResponseRecord:
+        attempt = 0
+        while True:
+            attempt += 1
+            start = time.perf_counter()
+            try:
+                response = await asyncio.wait_for(self.adapter.generate(unit.request),
+                                                  self.timeout)
+            except UnsupportedInput as exc:
+                return self._record(unit, "skipped", error=str(exc), attempts=attempt)
+            except (TransientModelError, TimeoutError) as exc:
+                if attempt > self.retry.retries:
+                    reason = str(exc) or f"timed out after {self.timeout:g} s"
+                    return self._record(unit, "error", error=reason, attempts=attempt)
+                retry_after = getattr(exc, "retry_after", None)
+                self.progress.retries += 1
+                await asyncio.sleep(self.retry.delay(attempt, retry_after, self._rng))
+                continue
+            except ModelError as exc:
+                return self._record(unit, "error", error=str(exc), attempts=attempt)
+            latency = response.latency_s or (time.perf_counter() - start)
+            return self._record(unit, "ok", text=response.text, attempts=attempt,
+                                prompt_tokens=response.usage.prompt_tokens,
+                                completion_tokens=response.usage.completion_tokens,
+                                latency_ms=latency * 1000)
+
+    def _record(self, unit: WorkUnit, status: str, **fields: object) -> ResponseRecord:
+        return ResponseRecord(self.run_id, unit.item.id, unit.sample, unit.key, status,
+                              **fields)  # type: ignore[arg-type]
+
+    def _notify(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress)

@@ -1,0 +1,267 @@
+"""The run store: every run and every response, in SQLite (WAL), written as responses arrive.
+
+One database (``$HAIA_HOME/runs.sqlite``, default ``~/.haia``) holds all runs, so ``haia audit
+--resume RUN_ID`` needs only the id. The responses table doubles as the response cache: a successful
+response is found again by its request hash (model, parameters, messages, sample index).
+
+Writes go through one writer thread that commits whatever has queued (group commit): the event loop
+never waits on the disk, and each response is durable within milliseconds of its arrival. The
+request messages themselves are not stored, only their hash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from haia.errors import HaiaError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    status TEXT NOT NULL,
+    model TEXT NOT NULL,
+    suite TEXT NOT NULL,
+    suite_version TEXT NOT NULL,
+    suite_hash TEXT NOT NULL,
+    config TEXT NOT NULL,
+    finished TEXT
+);
+CREATE TABLE IF NOT EXISTS responses (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    item_id TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    request_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    text TEXT,
+    error TEXT,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    latency_ms REAL NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    cached INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL,
+    PRIMARY KEY (run_id, item_id, sample)
+);
+CREATE INDEX IF NOT EXISTS responses_by_hash ON responses (request_hash, status);
+"""
+
+DONE_STATUSES = ("ok", "skipped")
+
+
+def haia_home() -> Path:
+    """haia's data folder: ``$HAIA_HOME`` or ``~/.haia``."""
+    return Path(os.environ.get("HAIA_HOME") or Path.home() / ".haia").expanduser()
+
+
+def default_store_path() -> Path:
+    return haia_home() / "runs.sqlite"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class ResponseRecord:
+    """One stored response (or error, or skip) for one (item, sample) of a run."""
+
+    run_id: str
+    item_id: str
+    sample: int
+    request_hash: str
+    status: str  # ok | error | skipped
+    text: str | None = None
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    attempts: int = 1
+    cached: bool = False
+
+    def row(self) -> tuple[Any, ...]:
+        return (self.run_id, self.item_id, self.sample, self.request_hash, self.status,
+                self.text, self.error, self.prompt_tokens, self.completion_tokens,
+                self.latency_ms, self.attempts, int(self.cached), now_iso())
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    created: str
+    status: str
+    model: str
+    suite: str
+    suite_version: str
+    suite_hash: str
+    config: dict[str, Any]
+    finished: str | None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class RunStore:
+    """Runs and responses in one SQLite database."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path else default_store_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = _connect(self.path)
+            self._conn.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise HaiaError(f"cannot open the run store {self.path}: {exc}") from None
+        self._writer: _Writer | None = None
+
+    # -- runs -------------------------------------------------------------------------------
+    def create_run(self, run: RunRecord) -> None:
+        with self._conn:
+            self._conn.execute(
+                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?)",
+                (run.run_id, run.created, run.status, run.model, run.suite, run.suite_version,
+                 run.suite_hash, json.dumps(run.config, sort_keys=True), run.finished))
+
+    def get_run(self, run_id: str) -> RunRecord:
+        row = self._conn.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        if row is None:
+            raise HaiaError(f"no run {run_id!r} in {self.path}")
+        return RunRecord(*row[:7], json.loads(row[7]), row[8])  # type: ignore[arg-type]
+
+    def list_runs(self, limit: int = 50) -> list[RunRecord]:
+        rows = self._conn.execute(
+            "SELECT * FROM runs ORDER BY created DESC LIMIT ?", (limit,)).fetchall()
+        return [RunRecord(*r[:7], json.loads(r[7]), r[8]) for r in rows]  # type: ignore[arg-type]
+
+    def set_status(self, run_id: str, status: str) -> None:
+        finished = now_iso() if status == "complete" else None
+        with self._conn:
+            self._conn.execute("UPDATE runs SET status=?, finished=? WHERE run_id=?",
+                               (status, finished, run_id))
+
+    # -- responses --------------------------------------------------------------------------
+    def done_keys(self, run_id: str) -> set[tuple[str, int]]:
+        """(item id, sample) pairs of the run that need no new request."""
+        rows = self._conn.execute(
+            "SELECT item_id, sample FROM responses WHERE run_id=? AND status IN (?,?)",
+            (run_id, *DONE_STATUSES))
+        return {(r[0], r[1]) for r in rows}
+
+    def responses(self, run_id: str) -> list[ResponseRecord]:
+        rows = self._conn.execute(
+            "SELECT run_id, item_id, sample, request_hash, status, text, error, prompt_tokens, "
+            "completion_tokens, latency_ms, attempts, cached FROM responses WHERE run_id=? "
+            "ORDER BY item_id, sample", (run_id,))
+        return [ResponseRecord(*r[:11], cached=bool(r[11])) for r in rows]
+
+    def cached(self, hashes: Iterable[str]) -> dict[str, ResponseRecord]:
+        """Successful earlier responses for any of ``hashes`` (the response cache)."""
+        found: dict[str, ResponseRecord] = {}
+        wanted = list(dict.fromkeys(hashes))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                "SELECT run_id, item_id, sample, request_hash, status, text, error, "
+                "prompt_tokens, completion_tokens, latency_ms, attempts FROM responses "
+                f"WHERE status='ok' AND request_hash IN ({marks})", chunk)
+            for r in rows:
+                found.setdefault(r[3], ResponseRecord(*r))
+        return found
+
+    def write(self, record: ResponseRecord) -> None:
+        """Queue ``record`` for the writer thread (committed within milliseconds)."""
+        if self._writer is None:
+            self._writer = _Writer(self.path)
+        self._writer.put(record)
+
+    def flush(self) -> None:
+        """Block until every queued record is committed."""
+        if self._writer is not None:
+            self._writer.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._conn.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Writer:
+    """A thread that upserts queued response records, committing each batch as it drains."""
+
+    _STOP = object()
+
+    def __init__(self, path: Path) -> None:
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._conn = _connect(path)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="haia-store", daemon=True)
+        self._thread.start()
+
+    def put(self, record: ResponseRecord) -> None:
+        if self._error is not None:
+            raise HaiaError(f"the run store failed: {self._error}")
+        self._queue.put(record)
+
+    def _drain(self) -> Iterator[Any]:
+        yield self._queue.get()
+        while True:
+            try:
+                yield self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+    def _loop(self) -> None:
+        running = True
+        while running:
+            batch, events = [], []
+            for entry in self._drain():
+                if entry is self._STOP:
+                    running = False
+                elif isinstance(entry, threading.Event):
+                    events.append(entry)
+                else:
+                    batch.append(entry.row())
+            if batch:
+                try:
+                    with self._conn:
+                        self._conn.executemany(
+                            "INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            batch)
+                except sqlite3.Error as exc:
+                    self._error = exc
+            for event in events:
+                event.set()
+        self._conn.close()
+
+    def flush(self) -> None:
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait()
+        if self._error is not None:
+            raise HaiaError(f"the run store failed: {self._error}")
+
+    def close(self) -> None:
+        self._queue.put(self._STOP)
+        self._thread.join()

@@ -1,0 +1,187 @@
+"""Find and load suites: bundled ones by name, the user's own by path.
+
+Every problem with a suite file becomes one :class:`SuiteError` line naming the file, the item and
+the field, e.g. ``starter.yaml: item 'cardio-003': field 'answer': 'F' is not one of the choices``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from haia.errors import SuiteError
+from haia.suites.model import Item, Suite, SuiteMeta
+
+SUITE_SUFFIXES = (".yaml", ".yml", ".jsonl")
+
+
+def bundled_dir() -> Path:
+    """The folder of the suites that ship with haia."""
+    return Path(str(resources.files("haia.suites") / "data"))
+
+
+def bundled_names() -> list[str]:
+    """Names of every bundled suite."""
+    names = []
+    for entry in sorted(bundled_dir().iterdir()):
+        if entry.is_dir() and (entry / "suite.yaml").exists():
+            names.append(entry.name)
+        elif entry.suffix in SUITE_SUFFIXES and not entry.name.startswith("_"):
+            names.append(entry.stem)
+    return names
+
+
+def resolve(name_or_path: str) -> Path:
+    """The file a suite name or path refers to."""
+    candidate = Path(name_or_path).expanduser()
+    if candidate.is_dir() and (candidate / "suite.yaml").exists():
+        return candidate / "suite.yaml"
+    if candidate.is_file():
+        return candidate
+    base = bundled_dir()
+    for path in (base / name_or_path / "suite.yaml",
+                 *(base / f"{name_or_path}{s}" for s in SUITE_SUFFIXES)):
+        if path.is_file():
+            return path
+    if candidate.suffix in SUITE_SUFFIXES or "/" in name_or_path:
+        raise SuiteError(f"{name_or_path}: no such suite file")
+    known = ", ".join(bundled_names()) or "none"
+    raise SuiteError(f"unknown suite {name_or_path!r} (bundled suites: {known}; or give a path)")
+
+
+def load_suite(name_or_path: str) -> Suite:
+    """Load, expand and validate a suite."""
+    path = resolve(name_or_path)
+    label = path.name if path.name != "suite.yaml" else f"{path.parent.name}/suite.yaml"
+    if path.suffix == ".jsonl":
+        meta_raw, raw_items = _read_jsonl(path, label)
+    else:
+        meta_raw, raw_items = _read_yaml(path, label)
+    meta = _validate_meta(meta_raw, label)
+    items = list(_validate_items(raw_items, label))
+    if not items:
+        raise SuiteError(f"{label}: the suite has no items")
+    return Suite(meta=meta, items=items, path=str(path))
+
+
+def _read_yaml(path: Path, label: str) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    data = _parse_yaml(path, label)
+    if not isinstance(data, dict):
+        raise SuiteError(f"{label}: expected a mapping with suite metadata and 'items'")
+    data = dict(data)
+    raw_items: list[tuple[str, Any]] = []
+    items = data.pop("items", None)
+    items_file = data.pop("items_file", None)
+    families = data.pop("families", None)
+    variants = data.pop("variants", None)
+    if items is not None:
+        if not isinstance(items, list):
+            raise SuiteError(f"{label}: field 'items': expected a list")
+        raw_items += [(f"item #{n + 1}", item) for n, item in enumerate(items)]
+    if items_file is not None:
+        other = path.parent / str(items_file)
+        if not other.is_file():
+            raise SuiteError(f"{label}: field 'items_file': no such file {items_file!r}")
+        _, more = _read_jsonl(other, other.name, meta_line=False)
+        raw_items += more
+    if families is not None:
+        from haia.suites.counterfactual import expand_families
+
+        try:
+            expanded = expand_families({"families": families, "variants": variants, **data})
+        except (KeyError, ValueError, TypeError) as exc:
+            raise SuiteError(f"{label}: field 'families': {exc}") from None
+        raw_items += [(f"family item #{n + 1}", item) for n, item in enumerate(expanded)]
+    if items is None and items_file is None and families is None:
+        raise SuiteError(f"{label}: field 'items': missing (or give 'items_file' or 'families')")
+    return data, raw_items
+
+
+def _parse_yaml(path: Path, label: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SuiteError(f"{label}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise SuiteError(f"{label}: cannot read ({exc.strerror})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SuiteError(f"{label}:{where}: invalid YAML: {problem}") from None
+
+
+def _read_jsonl(
+    path: Path, label: str, *, meta_line: bool = True
+) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    meta: dict[str, Any] = {}
+    raw_items: list[tuple[str, Any]] = []
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise SuiteError(f"{label}: cannot read ({exc.strerror})") from None
+    with handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SuiteError(f"{label}: line {number}: invalid JSON: {exc.msg}") from None
+                if meta_line and not meta and not raw_items:
+                    if not isinstance(record, dict) or "suite" not in record:
+                        raise SuiteError(
+                            f"{label}: line {number}: the first line must be "
+                            '{"suite": {...metadata...}}'
+                        )
+                    meta = record["suite"]
+                    continue
+                raw_items.append((f"line {number}", record))
+        except UnicodeDecodeError:
+            raise SuiteError(f"{label}: not a UTF-8 text file") from None
+    return meta, raw_items
+
+
+def _validate_meta(raw: Any, label: str) -> SuiteMeta:
+    try:
+        return SuiteMeta.model_validate(raw)
+    except ValidationError as exc:
+        raise SuiteError(f"{label}: {_describe(exc)}") from None
+
+
+def _validate_items(raw_items: list[tuple[str, Any]], label: str) -> Iterator[Item]:
+    seen: dict[str, str] = {}
+    for where, raw in raw_items:
+        name = raw.get("id") if isinstance(raw, dict) else None
+        who = f"item {name!r}" if isinstance(name, str) and name else where
+        if not isinstance(raw, dict):
+            raise SuiteError(f"{label}: {who}: expected a mapping")
+        try:
+            item = Item.model_validate(raw)
+        except ValidationError as exc:
+            raise SuiteError(f"{label}: {who}: {_describe(exc)}") from None
+        if item.id in seen:
+            raise SuiteError(f"{label}: {who}: duplicate id (first used by {seen[item.id]})")
+        seen[item.id] = where
+        yield item
+
+
+def _describe(exc: ValidationError) -> str:
+    """The first validation error as ``field 'a.b': message``."""
+    error = exc.errors()[0]
+    loc = ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-"))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "missing"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown field"
+    return f"field {loc!r}: {message}" if loc else message
