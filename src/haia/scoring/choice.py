@@ -12,7 +12,11 @@ _EXPLICIT = re.compile(
     r"(?i:answer|option|choice)\s*(?i:is|:|would be|=)?\s*(?i:option\s*)?"
     r"[\(\[]?([A-Z])[\)\]]?(?![A-Za-z])"
 )
-_LEADING = re.compile(r"^\W{0,3}([A-Z])(?:[\.\):\]]|\s*$|\s+[-–—]|\s)", re.MULTILINE)
+# A response that opens with a lone letter: "B", "B.", "(B)", "**B**", "B) ...", "B - ...".
+# "A" and "I" followed by a plain space are English words ("A 12-lead ECG..."), not choices.
+_LEADING = re.compile(
+    r"^[\s*(\[\"'#]{0,6}(?:([A-Z])\**(?:[.):\]]|\s*$|\s+[-–—:])|([B-HJ-Z])\s)"
+)
 _LINE_LABEL = re.compile(r"^\s*\(?([A-Z])[\.\)]\s", re.MULTILINE)
 
 
@@ -32,8 +36,9 @@ def extract_choice(text: str, choices: dict[str, str]) -> str | None:
     if len(listed) > 1:
         return None
     lead = _LEADING.match(stripped)
-    if lead and lead.group(1) in labels:
-        return lead.group(1)
+    letter = lead and (lead.group(1) or lead.group(2))
+    if letter and letter in labels:
+        return letter
     lowered = stripped.lower()
     named = [label for label, option in choices.items() if option.lower() in lowered]
     if len(named) == 1:

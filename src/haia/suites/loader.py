@@ -58,7 +58,7 @@ def resolve(name_or_path: str) -> Path:
 def load_suite(name_or_path: str) -> Suite:
     """Load, expand and validate a suite."""
     path = resolve(name_or_path)
-    label = path.name if path.name != "suite.yaml" else f"{path.parent.name}/suite.yaml"
+    label = _label(path)
     if path.suffix == ".jsonl":
         meta_raw, raw_items = _read_jsonl(path, label)
     else:
@@ -68,6 +68,14 @@ def load_suite(name_or_path: str) -> Suite:
     if not items:
         raise SuiteError(f"{label}: the suite has no items")
     return Suite(meta=meta, items=items, path=str(path))
+
+
+def _label(path: Path) -> str:
+    """How error messages name a suite file: relative to the bundled folder or as given."""
+    try:
+        return f"[bundled] {path.relative_to(bundled_dir())}"
+    except ValueError:
+        return str(path)
 
 
 def _read_yaml(path: Path, label: str) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
@@ -88,7 +96,7 @@ def _read_yaml(path: Path, label: str) -> tuple[dict[str, Any], list[tuple[str, 
         other = path.parent / str(items_file)
         if not other.is_file():
             raise SuiteError(f"{label}: field 'items_file': no such file {items_file!r}")
-        _, more = _read_jsonl(other, other.name, meta_line=False)
+        _, more = _read_jsonl(other, _label(other), meta_line=False)
         raw_items += more
     if families is not None:
         from haia.suites.counterfactual import expand_families
