@@ -54,7 +54,7 @@ def bench_transformers(prompts: list[str], max_tokens: int) -> tuple[float, int]
     try:
         tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
         model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
-    except Exception as exc:  # noqa: BLE001 - report why the baseline could not run
+    except Exception as exc:
         print(f"transformers baseline unavailable: {exc}")
         return None
     torch.set_num_threads(2)
