@@ -13,6 +13,7 @@ from typing import Any
 from haia.errors import HaiaError
 from haia.findings.judge import judge, load_thresholds
 from haia.findings.model import Finding
+from haia.metrics.derived import compute_derived
 from haia.metrics.disaggregate import disaggregate
 from haia.metrics.table import MetricRow, ScoreRow
 from haia.models.base import ModelAdapter
@@ -170,6 +171,7 @@ def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditCon
     responses = store.responses(run_id)
     scores = score_responses(suite, responses)
     metrics: list[MetricRow] = disaggregate(scores, seed=config.seed)
+    metrics += compute_derived(suite.meta.metrics, scores, config.seed)
     findings = judge(metrics, scores, thresholds)
     report = build_report(store.get_run(run_id), suite, responses, scores, metrics, findings,
                           include_responses=config.include_responses)

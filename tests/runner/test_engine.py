@@ -186,3 +186,14 @@ def test_unknown_run_is_a_clear_error(tmp_path: Path) -> None:
 
     with RunStore(tmp_path / "s.sqlite") as store, pytest.raises(HaiaError, match="no run 'x'"):
         store.get_run("x")
+
+
+def test_run_meta_accumulates_per_run(tmp_path: Path) -> None:
+    with RunStore(tmp_path / "s.sqlite") as store:
+        new_run(store, "r1")
+        new_run(store, "r2")
+        store.add_meta("r1", "energy", {"kwh": 0.5})
+        store.add_meta("r1", "energy", {"kwh": 0.25})
+        store.add_meta("r2", "energy", {"kwh": 9})
+        assert store.meta("r1", "energy") == [{"kwh": 0.5}, {"kwh": 0.25}]
+        assert store.meta("r1", "other") == []

@@ -18,12 +18,24 @@ EVIDENCE_LIMIT = 25
 
 
 def _load_yaml(name: str) -> dict[str, Any]:
-    return yaml.safe_load((resources.files("haia.findings") / name).read_text(encoding="utf-8"))
+    """``name`` (e.g. ``thresholds.yaml``) merged with every file of the drop-in folder
+    ``thresholds.d/`` beside it: each capability adds its metrics in a file of its own."""
+    base = resources.files("haia.findings")
+    data = yaml.safe_load((base / name).read_text(encoding="utf-8"))
+    folder = base / name.replace(".yaml", ".d")
+    if folder.is_dir():
+        for part in sorted(folder.iterdir(), key=lambda p: p.name):
+            if part.name.endswith(".yaml"):
+                extra = yaml.safe_load(part.read_text(encoding="utf-8")) or {}
+                for key, value in extra.items():
+                    if isinstance(value, dict):
+                        data.setdefault(key, {}).update(value)
+    return data
 
 
 @cache
 def framework_map() -> dict[str, Any]:
-    """The metric → WHO / EU AI Act / NIST mapping (``frameworks.yaml``)."""
+    """The metric → WHO / EU AI Act / NIST mapping (``frameworks.yaml`` + ``frameworks.d/``)."""
     return _load_yaml("frameworks.yaml")
 
 

@@ -53,6 +53,13 @@ CREATE TABLE IF NOT EXISTS responses (
     PRIMARY KEY (run_id, item_id, sample)
 );
 CREATE INDEX IF NOT EXISTS responses_by_hash ON responses (request_hash, status);
+CREATE TABLE IF NOT EXISTS run_meta (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    created TEXT NOT NULL
+);
 """
 
 DONE_STATUSES = ("ok", "skipped")
@@ -152,6 +159,18 @@ class RunStore:
         with self._conn:
             self._conn.execute("UPDATE runs SET status=?, finished=? WHERE run_id=?",
                                (status, finished, run_id))
+
+    def add_meta(self, run_id: str, key: str, value: Any) -> None:
+        """Append a JSON-serialisable record about a run (e.g. one session's energy use)."""
+        with self._conn:
+            self._conn.execute("INSERT INTO run_meta (run_id, key, value, created) "
+                               "VALUES (?,?,?,?)", (run_id, key, json.dumps(value), now_iso()))
+
+    def meta(self, run_id: str, key: str) -> list[Any]:
+        """Every record ``key`` of the run, oldest first."""
+        rows = self._conn.execute("SELECT value FROM run_meta WHERE run_id=? AND key=? "
+                                  "ORDER BY seq", (run_id, key))
+        return [json.loads(r[0]) for r in rows]
 
     # -- responses --------------------------------------------------------------------------
     def done_keys(self, run_id: str) -> set[tuple[str, int]]:

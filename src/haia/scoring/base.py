@@ -32,16 +32,28 @@ class Score:
 ScorerFn = Callable[[Item, str], list[Score]]
 
 _SCORERS: dict[str, ScorerFn] = {}
+_METRICS: dict[str, tuple[str, ...]] = {}
 
 
-def register(name: str) -> Callable[[ScorerFn], ScorerFn]:
-    """Register a scorer function under ``name``."""
+def register(name: str, metrics: tuple[str, ...] = ()) -> Callable[[ScorerFn], ScorerFn]:
+    """Register a scorer function under ``name``, declaring the metric names it can emit.
+
+    The declaration lets haia check, without running a model, that every metric a suite can
+    produce maps to a WHO principle and has a threshold.
+    """
 
     def wrap(fn: ScorerFn) -> ScorerFn:
         _SCORERS[name] = fn
+        _METRICS[name] = tuple(metrics)
         return fn
 
     return wrap
+
+
+def scorer_metrics(name: str) -> tuple[str, ...]:
+    """The metric names scorer ``name`` declared."""
+    get_scorer(name)
+    return _METRICS[name]
 
 
 def get_scorer(name: str) -> ScorerFn:

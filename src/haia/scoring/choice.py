@@ -46,7 +46,7 @@ def extract_choice(text: str, choices: dict[str, str]) -> str | None:
     return None
 
 
-@register("choice")
+@register("choice", metrics=("accuracy", "unparsed"))
 def score_choice(item: Item, response: str) -> list[Score]:
     """``accuracy`` (1 when the chosen letter is the answer) and ``unparsed`` (no clear choice)."""
     if not item.choices or item.answer is None:

@@ -17,7 +17,7 @@ def matches_answer(response: str, answers: list[str]) -> str | None:
     return None
 
 
-@register("short_answer")
+@register("short_answer", metrics=("accuracy",))
 def score_short_answer(item: Item, response: str) -> list[Score]:
     """``accuracy``: 1 when the response contains one of the item's acceptable answers."""
     if item.answer is None:

@@ -88,6 +88,7 @@ def _read_yaml(path: Path, label: str) -> tuple[dict[str, Any], list[tuple[str, 
     items_file = data.pop("items_file", None)
     families = data.pop("families", None)
     variants = data.pop("variants", None)
+    derive = data.pop("derive", None)
     if items is not None:
         if not isinstance(items, list):
             raise SuiteError(f"{label}: field 'items': expected a list")
@@ -106,8 +107,17 @@ def _read_yaml(path: Path, label: str) -> tuple[dict[str, Any], list[tuple[str, 
         except (KeyError, ValueError, TypeError) as exc:
             raise SuiteError(f"{label}: field 'families': {exc}") from None
         raw_items += [(f"family item #{n + 1}", item) for n, item in enumerate(expanded)]
-    if items is None and items_file is None and families is None:
-        raise SuiteError(f"{label}: field 'items': missing (or give 'items_file' or 'families')")
+    if derive is not None:
+        from haia.suites.transforms import expand_derived
+
+        try:
+            derived = expand_derived(derive)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise SuiteError(f"{label}: field 'derive': {exc}") from None
+        raw_items += [(f"derived item #{n + 1}", item) for n, item in enumerate(derived)]
+    if items is None and items_file is None and families is None and derive is None:
+        raise SuiteError(f"{label}: field 'items': missing "
+                         "(or give 'items_file', 'families' or 'derive')")
     return data, raw_items
 
 

@@ -140,6 +140,7 @@ class SuiteMeta(_Strict):
     licence: str
     principles: list[Principle] = Field(default_factory=list)
     scorers: list[str] = Field(default_factory=lambda: ["choice"])
+    metrics: list[str] = Field(default_factory=list)
     max_tokens: int | None = None
     tags: list[str] = Field(default_factory=list)
 
