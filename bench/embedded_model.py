@@ -64,6 +64,7 @@ def bench_transformers(prompts: list[str], max_tokens: int) -> tuple[float, int]
         for prompt in prompts:
             ids = tok.apply_chat_template([{"role": "user", "content": prompt}],
                                           add_generation_prompt=True, return_tensors="pt")
+            ids = ids["input_ids"] if hasattr(ids, "keys") else ids
             out = model.generate(ids, attention_mask=torch.ones_like(ids),
                                  max_new_tokens=max_tokens, do_sample=False)
             tokens += int(out.shape[1] - ids.shape[1])

@@ -47,8 +47,10 @@ class HFAdapter:
 
     def _prompt_ids(self, messages: list[dict[str, Any]]) -> Any:
         if getattr(self._tok, "chat_template", None):
-            return self._tok.apply_chat_template(messages, add_generation_prompt=True,
-                                                 return_tensors="pt")
+            ids = self._tok.apply_chat_template(messages, add_generation_prompt=True,
+                                                return_tensors="pt")
+            # transformers >= 5 returns a BatchEncoding, earlier versions a tensor
+            return ids["input_ids"] if hasattr(ids, "keys") else ids
         text = "\n".join(f"{m['role']}: {m['content']}" for m in messages) + "\nassistant:"
         return self._tok(text, return_tensors="pt").input_ids
 
