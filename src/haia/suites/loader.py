@@ -28,7 +28,9 @@ def bundled_dir() -> Path:
 
 def bundled_names() -> list[str]:
     """Names of every bundled suite."""
-    names = []
+    names: list[str] = []
+    if not bundled_dir().is_dir():
+        return names
     for entry in sorted(bundled_dir().iterdir()):
         if entry.is_dir() and (entry / "suite.yaml").exists():
             names.append(entry.name)

@@ -1,1 +1,1 @@
-"""haia.testing."""
+"""Test doubles shipped with haia: a scriptable OpenAI-compatible server."""
