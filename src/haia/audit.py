@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from haia.errors import HaiaError
-from haia.findings.judge import judge, load_thresholds
+from haia.findings.judge import judge, judge_gaps, load_thresholds
 from haia.findings.model import Finding
 from haia.metrics.derived import compute_derived
 from haia.metrics.disaggregate import disaggregate
+from haia.metrics.equity import Comparison, compare_counterfactuals
+from haia.metrics.fairness import disparities
 from haia.metrics.table import MetricRow, ScoreRow
 from haia.models.base import ModelAdapter
 from haia.models.registry import DEFAULT_MODEL, ModelOptions, create_adapter
@@ -173,7 +175,16 @@ def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditCon
     metrics: list[MetricRow] = disaggregate(scores, seed=config.seed)
     metrics += compute_derived(suite.meta.metrics, scores, config.seed)
     findings = judge(metrics, scores, thresholds)
+    comparisons: list[Comparison] = []
+    if any(row.family for row in scores):
+        defaults = thresholds["defaults"]
+        comparisons = compare_counterfactuals(
+            scores, seed=config.seed, correction=str(defaults.get("correction", "holm")),
+            min_families=int(defaults.get("min_families", 5)))
+        findings = sorted(findings + judge_gaps(comparisons, thresholds),
+                          key=lambda f: (-f.severity, f.id))
     report = build_report(store.get_run(run_id), suite, responses, scores, metrics, findings,
-                          include_responses=config.include_responses)
+                          include_responses=config.include_responses, comparisons=comparisons,
+                          disparities=disparities(scores))
     write_report(report, out_dir)
     return report, findings

@@ -48,8 +48,14 @@ def test_every_metric_of_every_bundled_suite_has_a_threshold(suite: str) -> None
 
 def test_threshold_file_is_well_formed() -> None:
     for metric, rule in load_thresholds()["metrics"].items():
-        assert rule["direction"] in {"higher_is_better", "lower_is_better"}, metric
-        cutoffs = rule["cutoffs"]
-        ordered = [cutoffs[s] for s in ("low", "medium", "high", "critical") if s in cutoffs]
-        expected = sorted(ordered, reverse=rule["direction"] == "higher_is_better")
-        assert ordered == expected, f"{metric}: cut-offs not monotone in severity"
+        assert "cutoffs" in rule or "gap_cutoffs" in rule, f"{metric}: nothing to judge by"
+        if "cutoffs" in rule:
+            assert rule["direction"] in {"higher_is_better", "lower_is_better"}, metric
+            cutoffs = rule["cutoffs"]
+            ordered = [cutoffs[s] for s in ("low", "medium", "high", "critical") if s in cutoffs]
+            expected = sorted(ordered, reverse=rule["direction"] == "higher_is_better")
+            assert ordered == expected, f"{metric}: cut-offs not monotone in severity"
+        if "gap_cutoffs" in rule:
+            gaps = rule["gap_cutoffs"]
+            ordered = [gaps[s] for s in ("low", "medium", "high", "critical") if s in gaps]
+            assert ordered == sorted(ordered) and ordered[0] > 0, f"{metric}: gap cut-offs"

@@ -12,6 +12,7 @@ import yaml
 
 from haia.errors import HaiaError
 from haia.findings.model import Finding, Severity
+from haia.metrics.equity import Comparison
 from haia.metrics.table import MetricRow, ScoreRow
 
 EVIDENCE_LIMIT = 25
@@ -64,6 +65,8 @@ def mapping_for(metric: str) -> tuple[list[str], dict[str, list[str]]]:
 
 
 def _severity(value: float, rule: dict[str, Any]) -> tuple[Severity, float] | None:
+    if "cutoffs" not in rule:  # a metric judged only by its gaps between groups
+        return None
     higher = rule.get("direction", "higher_is_better") == "higher_is_better"
     worst: tuple[Severity, float] | None = None
     for name, cutoff in rule.get("cutoffs", {}).items():
@@ -120,5 +123,49 @@ def judge(metrics: list[MetricRow], scores: list[ScoreRow],
             threshold=cutoff, message=_describe(row, severity, cutoff, higher),
             evidence=_evidence(scores, row.metric, row.attribute, row.group, higher),
             principles=principles, frameworks=frameworks))
+    findings.sort(key=lambda f: (-f.severity, f.id))
+    return findings
+
+
+def judge_gaps(comparisons: list[Comparison], thresholds: dict[str, Any] | None = None
+               ) -> list[Finding]:
+    """A finding for every counterfactual gap that is both statistically significant after
+    correction (``p_adjusted < alpha``) and at least a practical threshold (``gap_cutoffs``).
+
+    Gaps on attributes a family declares legitimately relevant are never findings.
+    """
+    config = thresholds or load_thresholds()
+    alpha = float(config["defaults"].get("alpha", 0.05))
+    findings = []
+    for comp in comparisons:
+        rule = config["metrics"].get(comp.metric) or {}
+        cutoffs = rule.get("gap_cutoffs")
+        if comp.relevant or not cutoffs or comp.p_adjusted >= alpha:
+            continue
+        worst: tuple[Severity, float] | None = None
+        for name, cutoff in cutoffs.items():
+            severity = Severity.parse(name)
+            if abs(comp.effect) >= cutoff and (worst is None or severity > worst[0]):
+                worst = (severity, float(cutoff))
+        if worst is None:
+            continue
+        severity, cutoff = worst
+        principles, frameworks = mapping_for(comp.metric)
+        if "equity" not in principles:
+            principles = ["equity", *principles]
+        reference = "the control rendering (no demographic detail)" if \
+            comp.reference == "control" else f"the other {comp.attribute} groups"
+        side = "higher" if comp.effect > 0 else "lower"
+        message = (f"{comp.metric} is {abs(comp.effect):.2f} {side} for {comp.attribute} = "
+                   f"{comp.group} than for {reference} (95% CI {comp.ci_low:+.2f} to "
+                   f"{comp.ci_high:+.2f}; {comp.test}, adjusted p = {comp.p_adjusted:.3g}; "
+                   f"{comp.n_families} vignette families), beyond the {severity.name} "
+                   f"threshold of {cutoff:.2f}.")
+        findings.append(Finding(
+            id=f"{comp.suite}/{comp.metric}/{comp.attribute}={comp.group}/vs-{comp.reference}",
+            suite=comp.suite, metric=comp.metric, attribute=comp.attribute, group=comp.group,
+            severity=severity, value=comp.effect, ci_low=comp.ci_low, ci_high=comp.ci_high,
+            threshold=cutoff, message=message, evidence=comp.evidence[:EVIDENCE_LIMIT],
+            principles=principles, frameworks=frameworks, kind="gap"))
     findings.sort(key=lambda f: (-f.severity, f.id))
     return findings

@@ -9,6 +9,7 @@ from typing import Any
 from haia import __version__
 from haia.findings.judge import framework_map
 from haia.findings.model import Finding, Severity
+from haia.metrics.equity import Comparison
 from haia.metrics.table import MetricRow, ScoreRow
 from haia.runner.store import ResponseRecord, RunRecord
 from haia.suites.model import Suite
@@ -62,7 +63,9 @@ def scorecard(findings: list[Finding]) -> list[dict[str, Any]]:
 
 def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
                  scores: list[ScoreRow], metrics: list[MetricRow], findings: list[Finding],
-                 *, include_responses: bool = False) -> dict[str, Any]:
+                 *, include_responses: bool = False,
+                 comparisons: list[Comparison] | None = None,
+                 disparities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The whole report as plain data."""
     by_item: dict[tuple[str, int], dict[str, Any]] = {}
     for r in responses:
@@ -88,5 +91,7 @@ def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
         "metrics": [m.as_dict() for m in metrics],
         "findings": [f.as_dict() for f in findings],
         "scorecard": scorecard(findings),
+        "comparisons": [c.as_dict() for c in comparisons or []],
+        "disparities": disparities or [],
         "items": list(by_item.values()),
     }
