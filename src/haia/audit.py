@@ -17,6 +17,8 @@ from haia.metrics.derived import compute_derived
 from haia.metrics.disaggregate import disaggregate
 from haia.metrics.equity import Comparison, compare_counterfactuals
 from haia.metrics.fairness import disparities
+from haia.metrics.sustainability import EnergyReading, measure_energy, summarise
+from haia.metrics.sustainability import load_config as load_sustainability
 from haia.metrics.table import MetricRow, ScoreRow
 from haia.models.base import ModelAdapter
 from haia.models.registry import DEFAULT_MODEL, ModelOptions, create_adapter
@@ -49,6 +51,7 @@ class AuditConfig:
     api_key_env: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     include_responses: bool = False
+    sustainability: str | None = None
 
     def validate(self) -> None:
         checks = [
@@ -118,6 +121,7 @@ def run_audit(
         suite = load_suite(config.suite)
         run_id = new_run_id()
     thresholds = load_thresholds(config.thresholds)
+    energy_config = load_sustainability(config.sustainability)
     options = ModelOptions(api_key_env=config.api_key_env, headers=config.headers,
                            max_connections=max(config.concurrency, 1), timeout=config.timeout)
     adapter = create_adapter(config.model, options)
@@ -132,12 +136,17 @@ def run_audit(
     runner = Runner(adapter, store, run_id, concurrency=config.concurrency,
                     timeout=config.timeout, retry=RetryPolicy(retries=config.retries),
                     use_cache=config.use_cache, seed=config.seed, on_progress=on_progress)
+    readings: list[EnergyReading] = []
     try:
-        progress = asyncio.run(_execute(runner, units, adapter))
+        with measure_energy(config.model, energy_config, readings):
+            progress = asyncio.run(_execute(runner, units, adapter))
     except BaseException:
         store.flush()
         store.set_status(run_id, "interrupted")
         raise
+    finally:
+        for reading in readings:  # a resumed run adds the energy of each session
+            store.add_meta(run_id, "energy", asdict(reading))
     store.set_status(run_id, "complete")
     out_dir = Path(config.out) if config.out else default_out(run_id)
     report, findings = build_and_write(store, run_id, suite, config, thresholds, out_dir)
@@ -175,6 +184,10 @@ def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditCon
     metrics: list[MetricRow] = disaggregate(scores, seed=config.seed)
     metrics += compute_derived(suite.meta.metrics, scores, config.seed)
     findings = judge(metrics, scores, thresholds)
+    cost_rows, sustainability = summarise(suite.name, config.model, responses,
+                                          store.meta(run_id, "energy"),
+                                          load_sustainability(config.sustainability))
+    metrics += cost_rows
     comparisons: list[Comparison] = []
     if any(row.family for row in scores):
         defaults = thresholds["defaults"]
@@ -185,6 +198,6 @@ def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditCon
                           key=lambda f: (-f.severity, f.id))
     report = build_report(store.get_run(run_id), suite, responses, scores, metrics, findings,
                           include_responses=config.include_responses, comparisons=comparisons,
-                          disparities=disparities(scores))
+                          disparities=disparities(scores), sustainability=sustainability)
     write_report(report, out_dir)
     return report, findings

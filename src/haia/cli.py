@@ -78,6 +78,9 @@ def audit(
     include_responses: Annotated[bool, typer.Option(
         help="Put the model's answers in the report (off: they may contain PHI)")] = False,
     resume: Annotated[str | None, typer.Option(help="Continue the run RUN_ID")] = None,
+    sustainability: Annotated[Path | None, typer.Option(
+        help="YAML file of prices, energy-per-token and grid figures laid over the defaults")
+    ] = None,
     fail_on: Annotated[str | None, typer.Option(
         help="Exit 1 when a finding reaches this severity (low|medium|high|critical)")] = None,
 ) -> None:
@@ -92,7 +95,8 @@ def audit(
         samples=samples, temperature=temperature, max_tokens=max_tokens, timeout=timeout,
         retries=retries, use_cache=not no_cache, thresholds=str(thresholds) if thresholds else None,
         api_key_env=api_key_env, headers=_headers(header or []),
-        include_responses=include_responses)
+        include_responses=include_responses,
+        sustainability=str(sustainability) if sustainability else None)
     if resume and (model or suite):
         raise HaiaError("--resume continues a run as it was configured; drop --model/--suite")
     bar = _progress_bar()
@@ -137,9 +141,11 @@ def _print_summary(report: dict, out_dir: Path) -> None:
                   f"{counts['skipped']} skipped, {counts['cached']} cached")
     overall = [m for m in report["metrics"] if m["attribute"] == "overall"]
     for m in overall:
-        if m["value"] is not None:
-            console.print(f"  {m['metric']:<24} {m['value']:.3f}  "
-                          f"(95% CI {m['ci_low']:.3f}–{m['ci_high']:.3f}, n={m['n']})")
+        if m["value"] is None:
+            continue
+        interval = (f"95% CI {m['ci_low']:.3f}–{m['ci_high']:.3f}, "
+                    if m["ci_low"] is not None and m["ci_high"] is not None else "")
+        console.print(f"  {m['metric']:<24} {m['value']:.3f}  ({interval}n={m['n']})")
     severities: dict[str, int] = {}
     for f in report["findings"]:
         severities[f["severity"]] = severities.get(f["severity"], 0) + 1

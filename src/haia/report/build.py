@@ -65,7 +65,8 @@ def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
                  scores: list[ScoreRow], metrics: list[MetricRow], findings: list[Finding],
                  *, include_responses: bool = False,
                  comparisons: list[Comparison] | None = None,
-                 disparities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                 disparities: list[dict[str, Any]] | None = None,
+                 sustainability: dict[str, Any] | None = None) -> dict[str, Any]:
     """The whole report as plain data."""
     by_item: dict[tuple[str, int], dict[str, Any]] = {}
     for r in responses:
@@ -93,5 +94,6 @@ def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
         "scorecard": scorecard(findings),
         "comparisons": [c.as_dict() for c in comparisons or []],
         "disparities": disparities or [],
+        "sustainability": sustainability or {},
         "items": list(by_item.values()),
     }
