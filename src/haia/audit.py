@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -82,6 +83,25 @@ class AuditResult:
     progress: Progress
 
 
+SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password", re.IGNORECASE)
+REDACTED = "<redacted>"
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Header values that may be credentials are never written to the run store."""
+    return {k: REDACTED if SECRET_HEADER.search(k) else v for k, v in headers.items()}
+
+
+def restore_headers(stored: dict[str, str], given: dict[str, str]) -> dict[str, str]:
+    """A resumed run's headers: redacted ones must be given again with ``--header``."""
+    headers = {**stored, **given}
+    missing = sorted(k for k, v in headers.items() if v == REDACTED)
+    if missing:
+        raise HaiaError(f"the run used secret header(s) {', '.join(missing)}, which are not "
+                        "stored: pass them again with --header NAME:VALUE")
+    return headers
+
+
 def new_run_id() -> str:
     """A sortable, unique run id such as ``r20261125-041502-9f3a1c``."""
     return f"r{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
@@ -110,7 +130,9 @@ def run_audit(
     store = store or RunStore()
     if resume is not None:
         record = store.get_run(resume)
+        given_headers = config.headers
         config = AuditConfig(**record.config)
+        config.headers = restore_headers(config.headers, given_headers)
         suite = load_suite(config.suite)
         if suite.content_hash() != record.suite_hash:
             raise HaiaError(f"run {resume}: suite {config.suite!r} has changed since the run "
@@ -127,8 +149,9 @@ def run_audit(
     adapter = create_adapter(config.model, options)
     units = plan(suite, adapter, config.params(), config.limit)
     if resume is None:
+        stored = {**asdict(config), "headers": redact_headers(config.headers)}
         store.create_run(RunRecord(run_id, now_iso(), "running", config.model, suite.name,
-                                   suite.version, suite.content_hash(), asdict(config), None))
+                                   suite.version, suite.content_hash(), stored, None))
     else:
         store.set_status(run_id, "running")
     if on_start is not None:

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from haia.testing.openai_server import Reply, ScriptedServer
 from tests.conftest import run_haia
+
+from haia.testing.openai_server import Reply, ScriptedServer
 
 ITEM_RE = re.compile(r"Item (i\d+):")
 
@@ -191,3 +192,24 @@ def test_report_contract_and_fail_on(tmp_path: Path, haia_home: Path) -> None:
     assert "<svg" in html and "north" in html
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html)  # self-contained
     assert "response" not in json.dumps(report["items"])  # answers only with --include-responses
+
+
+def test_secret_headers_never_reach_store_or_report(tmp_path: Path, haia_home: Path) -> None:
+    suite = write_suite(tmp_path / "suite.yaml", 6)
+    secret = "sk-test-very-secret-value"
+    auth = f"Authorization: Bearer {secret}"
+    with ScriptedServer(lambda body: "B") as srv:
+        result = run_haia("audit", "--model", f"openai:m@{srv.base_url}", "--suite", str(suite),
+                          "--out", str(tmp_path / "o"), "--header", auth, "--header",
+                          "X-Team: cardiology")
+        assert result.returncode == 0, result.stderr
+        assert srv.headers_seen[-1]["authorization"] == f"Bearer {secret}"
+        run_id = re.search(r"run id (\S+)", result.stdout).group(1)  # type: ignore[union-attr]
+        assert secret.encode() not in (haia_home / "runs.sqlite").read_bytes()
+        assert secret not in (tmp_path / "o" / "report.json").read_text()
+        with sqlite3.connect(haia_home / "runs.sqlite") as conn:
+            conn.execute("UPDATE runs SET status='interrupted' WHERE run_id=?", (run_id,))
+        refused = run_haia("audit", "--resume", run_id)
+        assert refused.returncode == 2 and "Authorization" in refused.stderr
+        resumed = run_haia("audit", "--resume", run_id, "--header", auth)
+        assert resumed.returncode == 0, resumed.stderr
