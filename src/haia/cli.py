@@ -214,6 +214,16 @@ def version() -> None:
     console.print(__version__)
 
 
+def _register_extensions() -> None:
+    """Commands that live in their own modules (heavy imports stay inside the commands)."""
+    from haia.cli_privacy import register as register_privacy
+
+    register_privacy(app)
+
+
+_register_extensions()
+
+
 def main() -> None:
     """Entry point: every user error is one line on stderr and exit code 2 (or its own)."""
     try:

@@ -136,11 +136,17 @@ class ScriptedServer:
 
     def _thread_main(self) -> None:
         self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
         self._loop.run_until_complete(self.start_async())
         self._ready.set()
         self._loop.run_forever()
         if self._server is not None:
             self._server.close()
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:  # connections still open: end them quietly
+            task.cancel()
+        if pending:
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self._loop.close()
 
     def __exit__(self, *exc: object) -> None:
