@@ -60,6 +60,8 @@ def evaluate(notes: list[Note], preds: list[list[Pred]]) -> dict[str, dict[str, 
 def prf(found: float, gold: float, correct: float, pred: float) -> tuple[float, float, float]:
     recall = found / gold if gold else float("nan")
     precision = correct / pred if pred else float("nan")
+    if precision != precision or recall != recall:  # nan: no predictions or no gold of the type
+        return precision, recall, float("nan")
     f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     return precision, recall, f1
 
