@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 from haia.models.openai_compat import OpenAICompatAdapter
-
 from haia.runner.engine import GenerationParams, Runner, plan
 from haia.runner.store import RunRecord, RunStore, now_iso
 from haia.suites.model import Item, Suite, SuiteMeta

@@ -42,8 +42,8 @@ class AuditConfig:
     concurrency: int = 16
     seed: int = 0
     limit: int | None = None
-    samples: int = 1
-    temperature: float = 0.0
+    samples: int | None = None
+    temperature: float | None = None
     max_tokens: int = 256
     timeout: float = 120.0
     retries: int = 5
@@ -53,23 +53,34 @@ class AuditConfig:
     headers: dict[str, str] = field(default_factory=dict)
     include_responses: bool = False
     sustainability: str | None = None
+    judge: str | None = None
+    system: str | None = None
 
     def validate(self) -> None:
         checks = [
             (self.concurrency >= 1, "--concurrency must be at least 1"),
-            (self.samples >= 1, "--samples must be at least 1"),
+            (self.samples is None or self.samples >= 1, "--samples must be at least 1"),
             (self.limit is None or self.limit >= 1, "--limit must be at least 1"),
             (self.timeout > 0, "--timeout must be positive"),
             (self.retries >= 0, "--retries must be 0 or more"),
-            (0 <= self.temperature <= 2, "--temperature must be between 0 and 2"),
+            (self.temperature is None or 0 <= self.temperature <= 2,
+             "--temperature must be between 0 and 2"),
             (self.max_tokens >= 1, "--max-tokens must be at least 1"),
         ]
         for ok, message in checks:
             if not ok:
                 raise HaiaError(message)
 
+    def apply_suite_defaults(self, suite: Suite) -> None:
+        """Samples and temperature the user left unset take the suite's defaults (else 1, 0)."""
+        if self.samples is None:
+            self.samples = suite.meta.samples or 1
+        if self.temperature is None:
+            self.temperature = suite.meta.temperature if suite.meta.temperature is not None else 0.0
+
     def params(self) -> GenerationParams:
-        return GenerationParams(self.temperature, self.max_tokens, self.seed, self.samples)
+        return GenerationParams(self.temperature or 0.0, self.max_tokens, self.seed,
+                                self.samples or 1)
 
 
 @dataclass
@@ -141,6 +152,7 @@ def run_audit(
     else:
         config.validate()
         suite = load_suite(config.suite)
+        config.apply_suite_defaults(suite)
         run_id = new_run_id()
     thresholds = load_thresholds(config.thresholds)
     energy_config = load_sustainability(config.sustainability)
@@ -170,10 +182,38 @@ def run_audit(
     finally:
         for reading in readings:  # a resumed run adds the energy of each session
             store.add_meta(run_id, "energy", asdict(reading))
+    if config.judge:
+        run_judge(store, run_id, suite, config)
     store.set_status(run_id, "complete")
     out_dir = Path(config.out) if config.out else default_out(run_id)
     report, findings = build_and_write(store, run_id, suite, config, thresholds, out_dir)
     return AuditResult(run_id, report, out_dir, findings, progress)
+
+
+def run_judge(store: RunStore, run_id: str, suite: Suite, config: AuditConfig) -> None:
+    """Grade every rubric answer of the run not yet graded with the judge model ``config.judge``
+    (stored as run meta ``judge``, so a resumed run grades only what is left)."""
+    from haia.scoring.judge import JudgeTask, grade_with_judge
+
+    items = {item.id: item for item in suite.items if item.rubric}
+    done = {(r["item_id"], r["sample"]) for r in store.meta(run_id, "judge")}
+    tasks = [JudgeTask(items[r.item_id], r.sample, r.text or "")
+             for r in store.responses(run_id)
+             if r.status == "ok" and r.item_id in items and (r.item_id, r.sample) not in done]
+    if not tasks:
+        return
+    options = ModelOptions(api_key_env=config.api_key_env, headers=config.headers,
+                           max_connections=max(config.concurrency, 1), timeout=config.timeout)
+    grader = create_adapter(config.judge, options)
+
+    async def grade() -> None:
+        try:
+            await grade_with_judge(grader, tasks, concurrency=config.concurrency,
+                                   on_done=lambda _t, r: store.add_meta(run_id, "judge", r))
+        finally:
+            await grader.aclose()
+
+    asyncio.run(grade())
 
 
 def score_responses(suite: Suite, responses: list[ResponseRecord]) -> list[ScoreRow]:
@@ -206,6 +246,16 @@ def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditCon
     scores = score_responses(suite, responses)
     metrics: list[MetricRow] = disaggregate(scores, seed=config.seed)
     metrics += compute_derived(suite.meta.metrics, scores, config.seed)
+    judged = store.meta(run_id, "judge")
+    if judged:
+        from haia.metrics.agreement import grader_agreement, judge_scores
+
+        items = {item.id: item for item in suite.items}
+        judge_rows = judge_scores(suite.name, items, judged)
+        scores += judge_rows
+        metrics += disaggregate(judge_rows, seed=config.seed)
+        answers = {(r.item_id, r.sample): r.text or "" for r in responses if r.status == "ok"}
+        metrics += grader_agreement(suite.name, items, answers, judged, config.seed)
     findings = judge(metrics, scores, thresholds)
     cost_rows, sustainability = summarise(suite.name, config.model, responses,
                                           store.meta(run_id, "energy"),

@@ -61,8 +61,10 @@ def audit(
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once")] = 16,
     seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap intervals")] = 0,
     limit: Annotated[int | None, typer.Option(help="Only the first N items")] = None,
-    samples: Annotated[int, typer.Option(help="Ask each item K times")] = 1,
-    temperature: Annotated[float, typer.Option(help="Sampling temperature")] = 0.0,
+    samples: Annotated[int | None, typer.Option(
+        help="Ask each item K times  [default: the suite's, else 1]")] = None,
+    temperature: Annotated[float | None, typer.Option(
+        help="Sampling temperature  [default: the suite's, else 0]")] = None,
     max_tokens: Annotated[int, typer.Option(help="Token budget per answer "
                                                  "(a suite may set its own)")] = 256,
     timeout: Annotated[float, typer.Option(help="Seconds per request before a retry")] = 120.0,
@@ -83,6 +85,9 @@ def audit(
     ] = None,
     fail_on: Annotated[str | None, typer.Option(
         help="Exit 1 when a finding reaches this severity (low|medium|high|critical)")] = None,
+    judge: Annotated[str | None, typer.Option(
+        help="Also grade rubric items with this judge model (any --model form) and report the "
+             "agreement of the judge and the rule-based grader")] = None,
 ) -> None:
     """Run an audit suite against a model and write report.json and report.html."""
     from haia.audit import AuditConfig, run_audit
@@ -96,7 +101,7 @@ def audit(
         retries=retries, use_cache=not no_cache, thresholds=str(thresholds) if thresholds else None,
         api_key_env=api_key_env, headers=_headers(header or []),
         include_responses=include_responses,
-        sustainability=str(sustainability) if sustainability else None)
+        sustainability=str(sustainability) if sustainability else None, judge=judge)
     if resume and (model or suite):
         raise HaiaError("--resume continues a run as it was configured; drop --model/--suite")
     bar = _progress_bar()

@@ -54,7 +54,10 @@ def score_choice(item: Item, response: str) -> list[Score]:
     chosen = extract_choice(response, item.choices)
     answers = {item.answer} if isinstance(item.answer, str) else set(item.answer)
     correct = float(chosen in answers) if chosen is not None else 0.0
+    # A reordered copy (robustness suites) labels its answer in the source item's lettering, so
+    # answers to the two orderings can be compared.
+    label = item.meta.get("letter_map", {}).get(chosen, chosen) if chosen else None
     return [
-        Score("accuracy", correct, label=chosen, detail={"expected": sorted(answers)}),
+        Score("accuracy", correct, label=label, detail={"expected": sorted(answers)}),
         Score("unparsed", float(chosen is None)),
     ]

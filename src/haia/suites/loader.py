@@ -66,7 +66,7 @@ def load_suite(name_or_path: str) -> Suite:
     else:
         meta_raw, raw_items = _read_yaml(path, label)
     meta = _validate_meta(meta_raw, label)
-    items = list(_validate_items(raw_items, label))
+    items = list(_validate_items(raw_items, label, base=path.parent))
     if not items:
         raise SuiteError(f"{label}: the suite has no items")
     return Suite(meta=meta, items=items, path=str(path))
@@ -178,13 +178,58 @@ def _validate_meta(raw: Any, label: str) -> SuiteMeta:
         raise SuiteError(f"{label}: {_describe(exc)}") from None
 
 
-def _validate_items(raw_items: list[tuple[str, Any]], label: str) -> Iterator[Item]:
+def _inline_images(raw: dict[str, Any], base: Path, who: str, label: str) -> dict[str, Any]:
+    """Image parts given as a path inside the suite folder become ``data:`` URLs, so a run's
+    requests (and their cache keys) carry the image itself."""
+    messages = raw.get("messages")
+    if not isinstance(messages, list):
+        return raw
+    out = []
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            parts = []
+            for part in content:
+                image = part.get("image") if isinstance(part, dict) else None
+                if (part.get("type") == "image" if isinstance(part, dict) else False) and \
+                        isinstance(image, str) and not image.startswith(("data:", "http://",
+                                                                          "https://")):
+                    parts.append({**part, "image": _data_url(base, image, who, label)})
+                else:
+                    parts.append(part)
+            message = {**message, "content": parts}
+        out.append(message)
+    return {**raw, "messages": out}
+
+
+_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                ".gif": "image/gif", ".webp": "image/webp"}
+
+
+def _data_url(base: Path, relative: str, who: str, label: str) -> str:
+    import base64
+
+    path = (base / relative).resolve()
+    kind = _IMAGE_TYPES.get(path.suffix.lower())
+    if kind is None:
+        raise SuiteError(f"{label}: {who}: field 'image': {relative!r} is not a PNG, JPEG, GIF "
+                         "or WebP file")
+    if not path.is_relative_to(base.resolve()) or not path.is_file():
+        raise SuiteError(f"{label}: {who}: field 'image': no such file {relative!r} in the "
+                         "suite folder")
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _validate_items(raw_items: list[tuple[str, Any]], label: str,
+                    base: Path | None = None) -> Iterator[Item]:
     seen: dict[str, str] = {}
     for where, raw in raw_items:
         name = raw.get("id") if isinstance(raw, dict) else None
         who = f"item {name!r}" if isinstance(name, str) and name else where
         if not isinstance(raw, dict):
             raise SuiteError(f"{label}: {who}: expected a mapping")
+        if base is not None:
+            raw = _inline_images(raw, base, who, label)
         try:
             item = Item.model_validate(raw)
         except ValidationError as exc:
