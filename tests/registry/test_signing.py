@@ -50,7 +50,7 @@ def test_default_key_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert signing.default_key_dir() == tmp_path / "keys"
     monkeypatch.delenv("HAIA_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert signing.default_key_dir() == tmp_path / "home" / ".local" / "share" / "haia" / "keys"
+    assert signing.default_key_dir() == tmp_path / "home" / ".haia" / "keys"
 
 
 def test_sign_then_verify(report: Path, key: signing.KeyInfo) -> None:
