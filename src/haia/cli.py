@@ -88,6 +88,14 @@ def audit(
     judge: Annotated[str | None, typer.Option(
         help="Also grade rubric items with this judge model (any --model form) and report the "
              "agreement of the judge and the rule-based grader")] = None,
+    system: Annotated[int | None, typer.Option(
+        help="Attach the run to this registered system VERSION id (needs --auditor)")] = None,
+    auditor: Annotated[str | None, typer.Option(
+        help="The registered auditor recording the run (with --system)")] = None,
+    independence: Annotated[str | None, typer.Option(
+        help="The auditor's declaration of independence from the developer")] = None,
+    sign_key: Annotated[str | None, typer.Option(
+        help="Sign report.json and report.html with this key (name or path)")] = None,
 ) -> None:
     """Run an audit suite against a model and write report.json and report.html."""
     from haia.audit import AuditConfig, run_audit
@@ -104,6 +112,12 @@ def audit(
         sustainability=str(sustainability) if sustainability else None, judge=judge)
     if resume and (model or suite):
         raise HaiaError("--resume continues a run as it was configured; drop --model/--suite")
+    if system is not None and not auditor:
+        raise HaiaError("--system needs --auditor NAME (a registered auditor)")
+    if system is not None:  # fail before the run, not after it
+        from haia.cli_registry import _registry
+
+        _registry(None).show("versions", system)
     bar = _progress_bar()
     task: list[int] = []
     started: list[str] = []
@@ -133,9 +147,35 @@ def audit(
     finally:
         bar.stop()
     _print_summary(result.report, result.out_dir)
+    if sign_key:
+        from haia.cli_registry import sign_report
+
+        for name in ("report.json", "report.html"):
+            sign_report(result.out_dir / name, sign_key, auditor, None)
+        console.print(f"Signed with key {sign_key}")
+    if system is not None:
+        _attach(result, system, auditor or "", independence)
     if threshold is not None and any(f.severity >= threshold for f in result.findings):
         err.print(f"[red]A finding reached severity {threshold.name}: failing (--fail-on).")
         raise typer.Exit(1)
+
+
+def _attach(result: object, version_id: int, auditor: str, independence: str | None) -> None:
+    """Record a finished run as an audit of a registered system version."""
+    from haia.cli_registry import _registry
+
+    report = result.report  # type: ignore[attr-defined]
+    counts: dict[str, int] = {}
+    for f in report["findings"]:
+        counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+    row = _registry(None).record_audit(
+        version_id, run_id=report["run"]["run_id"], suite=report["run"]["suite"],
+        model=report["run"]["model"],
+        findings={"counts": counts, "ids": [f["id"] for f in report["findings"]][:100]},
+        auditor=auditor,
+        report_path=str((result.out_dir / "report.json").resolve()),  # type: ignore[attr-defined]
+        independence=independence)
+    console.print(f"Recorded as audit {row['id']} of system version {version_id}")
 
 
 def _print_summary(report: dict, out_dir: Path) -> None:
@@ -222,8 +262,10 @@ def version() -> None:
 def _register_extensions() -> None:
     """Commands that live in their own modules (heavy imports stay inside the commands)."""
     from haia.cli_privacy import register as register_privacy
+    from haia.cli_registry import register as register_registry
 
     register_privacy(app)
+    register_registry(app)
 
 
 _register_extensions()

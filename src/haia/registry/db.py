@@ -1,0 +1,81 @@
+"""The registry database: where it lives, how to open it, and its Alembic migrations.
+
+SQLite in haia's data folder by default (``$HAIA_HOME/registry.db``); any SQLAlchemy URL in
+``HAIA_DATABASE_URL`` (``postgresql+psycopg://user@host/db`` for teams) overrides it. Opening a
+database brings its schema up to date with the bundled migrations.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from haia.errors import HaiaError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def default_url() -> str:
+    """``HAIA_DATABASE_URL``, else SQLite in haia's data folder."""
+    from haia.runner.store import haia_home
+
+    url = os.environ.get("HAIA_DATABASE_URL")
+    if url:
+        return url
+    home = haia_home()
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'registry.db'}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (default: :func:`default_url`), with SQLite foreign keys on."""
+    url = url or default_url()
+    try:
+        engine = create_engine(url, future=True)
+    except Exception as exc:  # bad URL or missing driver
+        raise HaiaError(f"cannot open the registry database {_safe(url)}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+    return engine
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every bundled migration not yet applied (``alembic upgrade head``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except Exception as exc:
+        if isinstance(exc, HaiaError):
+            raise
+        raise HaiaError(f"cannot migrate the registry database {_safe(str(engine.url))}: "
+                        f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
+
+
+def open_session_factory(url: str | None = None) -> sessionmaker[Session]:
+    """A session factory on an up-to-date registry database."""
+    engine = make_engine(url)
+    upgrade(engine)
+    return sessionmaker(engine, expire_on_commit=False)
