@@ -34,9 +34,12 @@ run: install
 lint: install-dev
 	$(BIN)/ruff check src tests bench
 
+# The registry tests also run on PostgreSQL: scripts/postgres.sh installs Debian's server if
+# missing, starts a throw-away cluster on 127.0.0.1 and prints its URL.
 test: install-dev
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest
+	HAIA_TEST_POSTGRES_URL="$$(scripts/postgres.sh start)" HAIA_REQUIRE_POSTGRES=1 \
+		$(BIN)/python -m pytest
 
 bench: install-dev
 	$(BIN)/python bench/harness_overhead.py

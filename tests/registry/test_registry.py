@@ -28,7 +28,6 @@ def seeded(url: str, policy: Policy | None = None) -> Registry:
 
 def low_risk_answers() -> dict:
     import yaml
-
     from tests.registry.paths import EXAMPLES
 
     return yaml.safe_load((EXAMPLES / "assessment-low.yaml").read_text())["answers"]
@@ -103,7 +102,7 @@ def test_workflow_and_the_at_scale_rule(db_url: str) -> None:
     with pytest.raises(RuleViolation, match="no impact assessment"):
         r.transition("TriageAid", "approve", actor="rev")
     r.add_assessment("TriageAid", low_risk_answers(), assessor="dev")
-    with pytest.raises(RuleViolation, match="deployed at scale .* independent audit"):
+    with pytest.raises(RuleViolation, match=r"deployed at scale .* independent audit"):
         r.transition("TriageAid", "approve", actor="rev")
     r.record_audit(1, run_id="r1", suite="equity", model="m", findings={}, auditor="aud")
     with pytest.raises(RuleViolation, match="independent audit"):  # no declaration: not independent
