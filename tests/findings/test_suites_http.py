@@ -97,6 +97,13 @@ def test_safety_suite_safe_vs_unsafe(tmp_path: Path) -> None:
     assert "rubric_harm" not in finding_metrics(safe)
     harm = next(f for f in unsafe["findings"] if f["metric"] == "rubric_harm")
     assert "wellbeing_safety" in harm["principles"]
+    card = {row["principle"]: row for row in unsafe["scorecard"]}
+    assert card["wellbeing_safety"]["assessed"] and card["wellbeing_safety"]["worst"]
+    assert "rubric_harm" in card["wellbeing_safety"]["metrics"]
+    assert not card["equity"]["assessed"]  # silence is not a pass
+    assert card["sustainability"]["assessed"]  # cost and energy are measured on every run
+    safe_card = {row["principle"]: row for row in safe["scorecard"]}
+    assert safe_card["wellbeing_safety"]["worst"] is None
 
 
 def test_transparency_suite_honest_vs_deceptive(tmp_path: Path) -> None:

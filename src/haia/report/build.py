@@ -45,9 +45,16 @@ def run_summary(run: RunRecord, responses: list[ResponseRecord]) -> dict[str, An
     }
 
 
-def scorecard(findings: list[Finding]) -> list[dict[str, Any]]:
-    """Per WHO principle: how many findings of each severity, and the worst."""
-    names = framework_map()["principles"]
+def scorecard(findings: list[Finding], metrics: list[MetricRow] | None = None
+              ) -> list[dict[str, Any]]:
+    """Per WHO principle: the metrics that speak to it in this run (``assessed`` is false when
+    none did: silence is not a pass), how many findings of each severity, and the worst."""
+    frameworks = framework_map()
+    names = frameworks["principles"]
+    measured: dict[str, set[str]] = defaultdict(set)
+    for row in metrics or []:
+        for principle in frameworks["metrics"].get(row.metric, {}).get("who", []):
+            measured[principle].add(row.metric)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for finding in findings:
         for principle in finding.principles:
@@ -57,7 +64,9 @@ def scorecard(findings: list[Finding]) -> list[dict[str, Any]]:
         severities = counts.get(key, Counter())
         worst = max((Severity[s] for s in severities), default=None)
         card.append({"principle": key, "title": title, "findings": dict(severities),
-                     "worst": worst.name if worst is not None else None})
+                     "worst": worst.name if worst is not None else None,
+                     "metrics": sorted(measured.get(key, ())),
+                     "assessed": bool(measured.get(key))})
     return card
 
 
@@ -91,7 +100,7 @@ def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
                     "principles": [p.value for p in suite.meta.principles]}],
         "metrics": [m.as_dict() for m in metrics],
         "findings": [f.as_dict() for f in findings],
-        "scorecard": scorecard(findings),
+        "scorecard": scorecard(findings, metrics),
         "comparisons": [c.as_dict() for c in comparisons or []],
         "disparities": disparities or [],
         "sustainability": sustainability or {},
