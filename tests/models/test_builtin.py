@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from tests.conftest import run_haia
 
+from haia.suites.loader import bundled_names
+
 pytestmark = pytest.mark.slow
 
 
@@ -39,3 +41,20 @@ def test_default_audit_on_embedded_model_writes_report(tmp_path: Path, haia_home
     third = json.loads((tmp_path / "c" / "report.json").read_text())
     assert fresh.returncode == 0 and third["run"]["counts"]["cached"] == 0
     assert [i["response"] for i in third["items"]] == [i["response"] for i in again["items"]]
+
+
+@pytest.mark.parametrize("suite", bundled_names())
+def test_every_bundled_suite_runs_on_the_embedded_model(suite: str, tmp_path: Path,
+                                                        haia_home: Path) -> None:
+    """Each bundled suite, end to end on the real embedded model (its first items)."""
+    result = run_haia("audit", "--suite", suite, "--limit", "4", "--samples", "1",
+                      "--out", str(tmp_path / suite))
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / suite / "report.json").read_text())
+    counts = report["run"]["counts"]
+    assert counts["items"] == 4 and counts["errors"] == 0
+    assert counts["ok"] + counts["skipped"] == 4
+    scored = {m["metric"] for m in report["metrics"] if m["n"] > 0}
+    assert scored - {"tokens_per_query", "latency_p95_s", "cost_usd_per_1k", "energy_wh_per_1k",
+                     "emissions_g_per_1k"}, "the suite's own scorers produced metrics"
+    assert any(row["assessed"] for row in report["scorecard"])
