@@ -23,6 +23,16 @@ def suite_metrics(name: str) -> set[str]:
     return metrics
 
 
+def test_metrics_of_every_run_and_of_the_judge_map_to_a_who_principle() -> None:
+    """Cost and energy (every run) and the judge's metrics (``--judge``) are not a suite's."""
+    from haia.metrics.sustainability import RUN_METRICS
+
+    for metric in (*RUN_METRICS, "rubric_score_judge", "judge_agreement", "judge_kappa"):
+        principles, frameworks = mapping_for(metric)
+        assert principles and set(principles) <= WHO, metric
+        assert frameworks.get("eu_ai_act") and frameworks.get("nist_ai_rmf"), metric
+
+
 def test_every_scorer_declares_its_metrics() -> None:
     silent = [name for name in scorer_names() if not scorer_metrics(name)]
     assert not silent, f"scorers that declare no metrics: {silent}"

@@ -89,6 +89,11 @@ def _price(model_spec: str, config: dict[str, Any]) -> dict[str, float]:
     return {"input": 0.0, "output": 0.0}
 
 
+RUN_METRICS = ("tokens_per_query", "latency_p95_s", "cost_usd_per_1k", "energy_wh_per_1k",
+               "emissions_g_per_1k")
+"""The cost and energy metrics every run reports, whatever its suite."""
+
+
 def summarise(suite: str, model_spec: str, responses: list[ResponseRecord],
               energy: list[dict[str, Any]], config: dict[str, Any]) -> tuple[
                   list[MetricRow], dict[str, Any]]:
@@ -131,7 +136,5 @@ def summarise(suite: str, model_spec: str, responses: list[ResponseRecord],
         "price_usd_per_m_tokens": price,
     }
     rows = [MetricRow(suite, name, "overall", "all", figures[name], None, None, n)
-            for name in ("tokens_per_query", "latency_p95_s", "cost_usd_per_1k",
-                         "energy_wh_per_1k", "emissions_g_per_1k")
-            if figures[name] is not None]
+            for name in RUN_METRICS if figures[name] is not None]
     return rows, figures
