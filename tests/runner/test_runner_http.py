@@ -101,8 +101,8 @@ def test_sigkill_then_resume_sends_no_completed_item_again(
 def test_ctrl_c_stops_cleanly_and_prints_resume(tmp_path: Path, server: ScriptedServer,
                                                 haia_home: Path) -> None:
     suite = write_suite(tmp_path / "suite.yaml", 60)
-    server.latency = 0.1
-    env = {"HAIA_HOME": str(haia_home)}
+    server.latency = 0.5  # 15 s of work: the interrupt (after 4 answers) lands mid-run even on
+    env = {"HAIA_HOME": str(haia_home)}  # a loaded machine
     proc, run_id = start_audit(["--model", f"openai:m@{server.base_url}", "--suite", str(suite),
                                 "--concurrency", "2"], env)
     wait_for_rows(haia_home, run_id, 4)
