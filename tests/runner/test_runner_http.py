@@ -52,10 +52,16 @@ def store_rows(home: Path, run_id: str) -> list[tuple[str, int, str]]:
                             (run_id,)).fetchall()
 
 
+def _interactive() -> None:
+    """A shell starts background jobs with SIGINT ignored, and children inherit that: give the
+    audit the default handling a user's terminal gives it, whatever ran the tests."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_audit(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen([sys.executable, "-m", "haia.cli", "audit", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **env})
+                            env={**os.environ, **env}, preexec_fn=_interactive)
     assert proc.stdout is not None
     first = proc.stdout.readline()
     match = re.match(r"haia: run id (\S+)", first)
