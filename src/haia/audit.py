@@ -78,6 +78,11 @@ class AuditConfig:
         if self.temperature is None:
             self.temperature = suite.meta.temperature if suite.meta.temperature is not None else 0.0
 
+    def model_options(self) -> ModelOptions:
+        """Connection options for the audited model (and the judge, which shares them)."""
+        return ModelOptions(api_key_env=self.api_key_env, headers=self.headers,
+                            max_connections=max(self.concurrency, 1), timeout=self.timeout)
+
     def params(self) -> GenerationParams:
         return GenerationParams(self.temperature or 0.0, self.max_tokens, self.seed,
                                 self.samples or 1)
@@ -156,9 +161,7 @@ def run_audit(
         run_id = new_run_id()
     thresholds = load_thresholds(config.thresholds)
     energy_config = load_sustainability(config.sustainability)
-    options = ModelOptions(api_key_env=config.api_key_env, headers=config.headers,
-                           max_connections=max(config.concurrency, 1), timeout=config.timeout)
-    adapter = create_adapter(config.model, options)
+    adapter = create_adapter(config.model, config.model_options())
     units = plan(suite, adapter, config.params(), config.limit)
     if resume is None:
         stored = {**asdict(config), "headers": redact_headers(config.headers)}
@@ -202,9 +205,7 @@ def run_judge(store: RunStore, run_id: str, suite: Suite, config: AuditConfig) -
              if r.status == "ok" and r.item_id in items and (r.item_id, r.sample) not in done]
     if not tasks:
         return
-    options = ModelOptions(api_key_env=config.api_key_env, headers=config.headers,
-                           max_connections=max(config.concurrency, 1), timeout=config.timeout)
-    grader = create_adapter(config.judge, options)
+    grader = create_adapter(config.judge, config.model_options())
 
     async def grade() -> None:
         try:
