@@ -217,6 +217,9 @@ def register(app: typer.Typer) -> None:
             help="Only accept signatures by these public keys (repeatable)")] = None,
         registry_check: Annotated[bool, typer.Option(
             "--registry/--no-registry", help="Check the registry and its ledger")] = True,
+        expect_root: Annotated[str | None, typer.Option(
+            help="SIZE:ROOT printed earlier by 'haia registry root': the ledger must extend it")
+        ] = None,
         db: Url = None,
     ) -> None:
         """Check the ledger chain, every registry row against it, and signed reports.
@@ -227,6 +230,11 @@ def register(app: typer.Typer) -> None:
         if registry_check:
             reg = _registry(db)
             problems += reg.verify()
+            if expect_root:
+                published_size, sep, published_root = expect_root.partition(":")
+                if not sep or not published_size.isdigit() or len(published_root) != 64:
+                    raise HaiaError("--expect-root: expected SIZE:ROOT (64 hex digits)")
+                problems += reg.check_root(int(published_size), published_root)
             size, digest = reg.root()
         for path in report or []:
             problems += verify_file(path, list(trusted_key) if trusted_key else None)

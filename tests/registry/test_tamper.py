@@ -113,3 +113,38 @@ def test_one_byte_of_a_signed_report(store: tuple[str, Path]) -> None:
     assert "report.json: content changed since signing" in result.stderr
     assert "audits/1: report file" in result.stderr and "changed since it was recorded" \
         in result.stderr
+
+
+def test_a_consistent_rewrite_is_caught_by_the_published_root(store: tuple[str, Path]) -> None:
+    """Edit an event and re-hash every later one: the chain is whole again, but the ledger no
+    longer extends the root published before."""
+    from haia.registry import ledger
+
+    url, _ = store
+    registry = Registry(url)
+    size, root = registry.root()
+    events = registry.events()
+    forged: list[ledger.Event] = []
+    for event in events:
+        payload = dict(event.payload)
+        if event.seq == 3:
+            payload["row"] = {**payload["row"], "country": "Elsewhere"}
+        prev = forged[-1] if forged else None
+        forged.append(ledger.make_event(prev, event.kind, event.subject, event.actor, payload,
+                                        at=event.at))
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for e in forged:
+            conn.execute(text("UPDATE ledger SET payload = :p, prev_hash = :prev, hash = :h "
+                              "WHERE seq = :seq"),
+                         {"p": ledger.canonical_json(e.payload).decode(), "prev": e.prev_hash,
+                          "h": e.hash, "seq": e.seq})
+        conn.execute(text("UPDATE organisations SET country = 'Elsewhere' WHERE id = 2"))
+    engine.dispose()
+    plain = verify(url)
+    assert plain.returncode == 0, plain.stderr  # the chain alone cannot tell
+    anchored = verify(url, "--expect-root", f"{size}:{root}")
+    assert anchored.returncode == 1
+    assert f"ledger rewritten: its first {size} events no longer match" in anchored.stderr
+    bad = verify(url, "--expect-root", "12:abc")
+    assert bad.returncode == 2 and "expected SIZE:ROOT" in bad.stderr

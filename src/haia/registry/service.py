@@ -409,6 +409,18 @@ class Registry:
         events = self.events()
         return len(events), ledger.merkle_root(events)
 
+    def check_root(self, size: int, root: str) -> list[str]:
+        """Problems if the ledger's first ``size`` events no longer hash to a ``root`` published
+        earlier (``haia registry root``): the one rewrite a hash chain cannot show on its own is
+        a consistent re-hash of everything after an edit, or a cut of the newest events."""
+        events = self.events()
+        if size > len(events):
+            return [f"ledger truncated: {len(events)} events, the published root covers {size}"]
+        if ledger.merkle_root(events[:size]) != root.strip().lower():
+            return [f"ledger rewritten: its first {size} events no longer match the published "
+                    "root"]
+        return []
+
     def proof(self, seq: int) -> dict[str, Any]:
         """An inclusion proof of event ``seq`` in the current ledger."""
         events = self.events()
