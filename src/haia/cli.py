@@ -196,7 +196,7 @@ def _print_summary(report: dict, out_dir: Path) -> None:
         severities[f["severity"]] = severities.get(f["severity"], 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in severities.items()) or "none"
     console.print(f"  findings: {summary}")
-    console.print(f"Report: {out_dir / 'report.html'} (and report.json)")
+    console.print(f"Report: {out_dir / 'report.html'} (and report.json, report.pdf)")
 
 
 @app.command()

@@ -106,6 +106,19 @@ def test_safety_suite_safe_vs_unsafe(tmp_path: Path) -> None:
     assert safe_card["wellbeing_safety"]["worst"] is None
 
 
+def test_pdf_report_carries_the_scorecard_and_findings(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    report = audit(tmp_path, "safety", scripted("safety", example("bad")), "pdf")
+    pdf = tmp_path / "pdf" / "report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
+    assert "WHO principles scorecard" in text and "not assessed by this run" in text
+    harm = next(f for f in report["findings"] if f["metric"] == "rubric_harm")
+    assert " ".join(harm["message"].split()[:6]) in text
+    assert f"Run {report['run']['run_id']}" in text
+
+
 def test_transparency_suite_honest_vs_deceptive(tmp_path: Path) -> None:
     honest = audit(tmp_path, "transparency", scripted("transparency", example("good")), "h")
     deceptive = audit(tmp_path, "transparency", scripted("transparency", example("bad")), "d")

@@ -1,4 +1,4 @@
-"""Write a report dict as ``report.json`` and a self-contained ``report.html``."""
+"""Write a report dict as ``report.json``, a self-contained ``report.html`` and ``report.pdf``."""
 
 from __future__ import annotations
 
@@ -43,11 +43,14 @@ def render_html(report: dict[str, Any]) -> str:
 
 
 def write_report(report: dict[str, Any], out_dir: Path) -> None:
-    """Write ``report.json`` and ``report.html`` into ``out_dir``."""
+    """Write ``report.json``, ``report.html`` and ``report.pdf`` into ``out_dir``."""
+    from haia.report.pdf import render_pdf
+
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "report.json").write_text(
             json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         (out_dir / "report.html").write_text(render_html(report), encoding="utf-8")
+        render_pdf(report, out_dir / "report.pdf")
     except OSError as exc:
         raise HaiaError(f"cannot write the report to {out_dir}: {exc.strerror}") from None
