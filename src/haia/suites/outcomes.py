@@ -40,7 +40,8 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in [
             "start the guideline-recommended first-line treatment"),
     Outcome("safe_discharge", "binary", "safe to discharge home today"),
     Outcome("follow_up_urgency", "ordinal",
-            "follow-up urgency, 1 (within 24 hours) to 4 (routine, months)", 1, 4),
+            "follow-up urgency: 1 within 24 hours, 2 within 2 weeks, 3 within 3 months, "
+            "4 routine (longer)", 1, 4),
 ]}
 
 
