@@ -54,7 +54,6 @@ class AuditConfig:
     include_responses: bool = False
     sustainability: str | None = None
     judge: str | None = None
-    system: str | None = None
 
     def validate(self) -> None:
         checks = [

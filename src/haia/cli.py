@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -112,12 +112,14 @@ def audit(
         sustainability=str(sustainability) if sustainability else None, judge=judge)
     if resume and (model or suite):
         raise HaiaError("--resume continues a run as it was configured; drop --model/--suite")
-    if system is not None and not auditor:
-        raise HaiaError("--system needs --auditor NAME (a registered auditor)")
+    registry = None
     if system is not None:  # fail before the run, not after it
+        if not auditor:
+            raise HaiaError("--system needs --auditor NAME (a registered auditor)")
         from haia.cli_registry import _registry
 
-        _registry(None).show("versions", system)
+        registry = _registry(None)
+        registry.show("versions", system)
     bar = _progress_bar()
     task: list[int] = []
     started: list[str] = []
@@ -153,27 +155,32 @@ def audit(
         for name in ("report.json", "report.html"):
             sign_report(result.out_dir / name, sign_key, auditor, None)
         console.print(f"Signed with key {sign_key}")
-    if system is not None:
-        _attach(result, system, auditor or "", independence)
+    if registry is not None and system is not None:
+        _attach(registry, result, system, auditor or "", independence)
     if threshold is not None and any(f.severity >= threshold for f in result.findings):
         err.print(f"[red]A finding reached severity {threshold.name}: failing (--fail-on).")
         raise typer.Exit(1)
 
 
-def _attach(result: object, version_id: int, auditor: str, independence: str | None) -> None:
-    """Record a finished run as an audit of a registered system version."""
-    from haia.cli_registry import _registry
-
-    report = result.report  # type: ignore[attr-defined]
+def _severity_counts(report: dict) -> dict[str, int]:
+    """How many findings of each severity a report holds."""
     counts: dict[str, int] = {}
     for f in report["findings"]:
         counts[f["severity"]] = counts.get(f["severity"], 0) + 1
-    row = _registry(None).record_audit(
+    return counts
+
+
+def _attach(registry: Any, result: Any, version_id: int, auditor: str,
+            independence: str | None) -> None:
+    """Record a finished run as an audit of a registered system version."""
+    report = result.report
+    row = registry.record_audit(
         version_id, run_id=report["run"]["run_id"], suite=report["run"]["suite"],
         model=report["run"]["model"],
-        findings={"counts": counts, "ids": [f["id"] for f in report["findings"]][:100]},
+        findings={"counts": _severity_counts(report),
+                  "ids": [f["id"] for f in report["findings"]][:100]},
         auditor=auditor,
-        report_path=str((result.out_dir / "report.json").resolve()),  # type: ignore[attr-defined]
+        report_path=str((result.out_dir / "report.json").resolve()),
         independence=independence)
     console.print(f"Recorded as audit {row['id']} of system version {version_id}")
 
@@ -191,10 +198,7 @@ def _print_summary(report: dict, out_dir: Path) -> None:
         interval = (f"95% CI {m['ci_low']:.3f}–{m['ci_high']:.3f}, "
                     if m["ci_low"] is not None and m["ci_high"] is not None else "")
         console.print(f"  {m['metric']:<24} {m['value']:.3f}  ({interval}n={m['n']})")
-    severities: dict[str, int] = {}
-    for f in report["findings"]:
-        severities[f["severity"]] = severities.get(f["severity"], 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in severities.items()) or "none"
+    summary = ", ".join(f"{n} {s}" for s, n in _severity_counts(report).items()) or "none"
     console.print(f"  findings: {summary}")
     console.print(f"Report: {out_dir / 'report.html'} (and report.json, report.pdf)")
 

@@ -8,7 +8,6 @@ in :data:`PERMISSIONS`; the developer of a system can neither audit nor review i
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +39,7 @@ from haia.registry.models import (
     SystemVersion,
     User,
 )
+from haia.registry.signing import sha256_file
 
 # action -> roles allowed (admin may do everything).
 PERMISSIONS: dict[str, set[str]] = {
@@ -142,12 +142,14 @@ class Registry:
         return event
 
     def _record(self, session: Session, row: Base, kind: str, actor: str,
-                extra: dict[str, Any] | None = None) -> None:
-        """Flush ``row`` and append its event, the snapshot included."""
+                extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Flush ``row`` and append its event, the snapshot included; return the snapshot."""
         session.flush()
+        data = snapshot(row)
         payload = {"table": row.__tablename__, "id": row.id,  # type: ignore[attr-defined]
-                   "row": snapshot(row), **(extra or {})}
+                   "row": data, **(extra or {})}
         self._append(session, kind, subject_of(row), actor, payload)
+        return data
 
     def _actor(self, session: Session, name: str | None, action: str) -> User:
         if name is None:
@@ -179,8 +181,7 @@ class Registry:
             who = self._bootstrap_or(s, actor, "organisation")
             org = Organisation(name=_text(name, "name"), kind=kind, country=country)
             s.add(org)
-            self._record(s, org, "organisation.created", who)
-            return snapshot(org)
+            return self._record(s, org, "organisation.created", who)
 
     def add_user(self, name: str, role: str, *, organisation: str | int | None = None,
                  email: str | None = None, actor: str | None = None) -> dict[str, Any]:
@@ -195,8 +196,7 @@ class Registry:
                 if organisation is not None else None
             user = User(name=_text(name, "name"), role=role, organisation_id=org_id, email=email)
             s.add(user)
-            self._record(s, user, "user.created", who)
-            return snapshot(user)
+            return self._record(s, user, "user.created", who)
 
     def _bootstrap_or(self, s: Session, actor: str | None, action: str) -> str:
         if actor is None and s.scalar(select(func.count()).select_from(User)) == 0:
@@ -220,8 +220,7 @@ class Registry:
                               model_provider=model_provider, status="draft",
                               created_by=user.id)
             s.add(system)
-            self._record(s, system, "system.created", user.name)
-            return snapshot(system)
+            return self._record(s, system, "system.created", user.name)
 
     def _developer_check(self, s: Session, user: User, system: AISystem) -> None:
         if user.role == "developer" and user.organisation_id != system.developer_id:
@@ -240,8 +239,7 @@ class Registry:
                                 weights_or_api_version=weights_or_api_version,
                                 documentation=documentation)
             s.add(row)
-            self._record(s, row, "version.created", user.name)
-            return snapshot(row)
+            return self._record(s, row, "version.created", user.name)
 
     def add_deployment(self, version_id: int, site: str, *, start_date: date | None = None,
                        users_per_month: int = 0, queries_per_month: int = 0,
@@ -256,8 +254,7 @@ class Registry:
                              start_date=start_date, users_per_month=users_per_month,
                              queries_per_month=queries_per_month)
             s.add(row)
-            self._record(s, row, "deployment.created", user.name)
-            return snapshot(row)
+            return self._record(s, row, "deployment.created", user.name)
 
     # -- audits, assessments, incidents, feedback ----------------------------------------------
     def record_audit(self, version_id: int, *, run_id: str, suite: str, model: str,
@@ -272,15 +269,16 @@ class Registry:
             if user.organisation_id == system.developer_id or user.id == system.created_by:
                 raise RuleViolation(f"separation of duties: {user.name!r} belongs to the "
                                     f"developer of {system.name!r} and cannot audit it")
-            digest = _sha256(Path(report_path)) if report_path else None
+            if report_path and not Path(report_path).is_file():
+                raise HaiaError(f"report file {report_path} not found")
+            digest = sha256_file(Path(report_path)) if report_path else None
             row = Audit(version_id=version.id, run_id=run_id, suite=suite, model=model,
                         findings=findings, report_path=report_path, report_sha256=digest,
                         auditor_id=user.id, independence=independence,
                         independent=int(bool(independence and independence.strip())),
                         at=_now())
             s.add(row)
-            self._record(s, row, "audit.recorded", user.name)
-            return snapshot(row)
+            return self._record(s, row, "audit.recorded", user.name)
 
     def add_assessment(self, system: str | int, answers: dict[str, Any], *, assessor: str,
                        questionnaire_path: str | None = None) -> dict[str, Any]:
@@ -296,8 +294,7 @@ class Registry:
                                    answers=dict(answers), score=result.score, tier=result.tier,
                                    reasons=result.reasons, at=_now())
             s.add(row)
-            self._record(s, row, "assessment.recorded", user.name)
-            return snapshot(row)
+            return self._record(s, row, "assessment.recorded", user.name)
 
     def report_incident(self, deployment_id: int, *, severity: str, description: str,
                         reporter: str) -> dict[str, Any]:
@@ -310,14 +307,14 @@ class Registry:
             row = Incident(deployment_id=deployment.id, reporter_id=user.id, severity=severity,
                            description=_text(description, "description"), at=_now())
             s.add(row)
-            self._record(s, row, "incident.reported", user.name)
+            data = self._record(s, row, "incident.reported", user.name)
             system = s.get(AISystem, s.get(SystemVersion, deployment.version_id).system_id)
             if system.status in {"approved", "in_monitoring"}:
                 before = system.status
                 system.status = "under_review"
                 self._record(s, system, "workflow.reopened", user.name,
                              {"from": before, "to": "under_review", "incident": row.id})
-            return snapshot(row)
+            return data
 
     def add_feedback(self, system: str | int, *, stakeholder: str, text: str,
                      author: str | None = None) -> dict[str, Any]:
@@ -329,8 +326,7 @@ class Registry:
                            stakeholder=_text(stakeholder, "stakeholder"),
                            text=_text(text, "text"), at=_now())
             s.add(row)
-            self._record(s, row, "feedback.received", user.name if user else "public")
-            return snapshot(row)
+            return self._record(s, row, "feedback.received", user.name if user else "public")
 
     # -- workflow ------------------------------------------------------------------------------
     def transition(self, system: str | int, action: str, *, actor: str,
@@ -356,9 +352,8 @@ class Registry:
                 self._check_approval(s, sys_row)
             before = sys_row.status
             sys_row.status = target
-            self._record(s, sys_row, f"workflow.{action}", user.name,
-                         {"from": before, "to": target, "note": note})
-            return snapshot(sys_row)
+            return self._record(s, sys_row, f"workflow.{action}", user.name,
+                                {"from": before, "to": target, "note": note})
 
     def _check_approval(self, s: Session, system: AISystem) -> None:
         assessments = s.scalars(select(ImpactAssessment).where(
@@ -490,7 +485,7 @@ def _check_report(audit: Audit) -> list[str]:
     if not path.is_file():
         return [f"audits/{audit.id}: report file {path} is missing"]
     problems = []
-    if audit.report_sha256 and _sha256(path) != audit.report_sha256:
+    if audit.report_sha256 and sha256_file(path) != audit.report_sha256:
         problems.append(f"audits/{audit.id}: report file {path} changed since it was recorded")
     from haia.registry.signing import signature_path, verify_file
 
@@ -523,16 +518,6 @@ def _text(value: str, label: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise HaiaError(f"{label} must not be empty")
     return value.strip()
-
-
-def _sha256(path: Path) -> str:
-    if not path.is_file():
-        raise HaiaError(f"report file {path} not found")
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _integrity(exc: IntegrityError) -> str:

@@ -141,7 +141,8 @@ def signature_path(path: Path) -> Path:
     return path.with_name(path.name + ".sig")
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """SHA-256 hex of a file, read in blocks."""
     digest = hashlib.sha256()
     with Path(path).open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 16), b""):
@@ -161,7 +162,7 @@ def sign_file(path: Path, key_path: Path, signer: str, passphrase: bytes | None 
         "signer": signer,
         "fingerprint": fingerprint(raw),
         "public_key": base64.b64encode(raw).decode("ascii"),
-        "sha256": _sha256_file(path),
+        "sha256": sha256_file(path),
         "signed_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
     signature = private.sign(canonical_json(fields))
@@ -226,7 +227,7 @@ def verify_file(path: Path, trusted_keys: list[Path] | None = None) -> list[str]
     except InvalidSignature:
         problems.append(f"{name}: bad signature (the signature file was edited or the "
                         "signature does not belong to its key)")
-    if _sha256_file(path) != doc["sha256"]:
+    if sha256_file(path) != doc["sha256"]:
         problems.append(f"{name}: content changed since signing (sha256 differs)")
     if trusted_keys is not None:
         trusted, errors = _trusted_fingerprints(trusted_keys)

@@ -191,12 +191,10 @@ def _inline_images(raw: dict[str, Any], base: Path, who: str, label: str) -> dic
             parts = []
             for part in content:
                 image = part.get("image") if isinstance(part, dict) else None
-                if (part.get("type") == "image" if isinstance(part, dict) else False) and \
-                        isinstance(image, str) and not image.startswith(("data:", "http://",
-                                                                          "https://")):
-                    parts.append({**part, "image": _data_url(base, image, who, label)})
-                else:
-                    parts.append(part)
+                if isinstance(image, str) and part.get("type") == "image" and \
+                        not image.startswith(("data:", "http://", "https://")):
+                    part = {**part, "image": _data_url(base, image, who, label)}
+                parts.append(part)
             message = {**message, "content": parts}
         out.append(message)
     return {**raw, "messages": out}
