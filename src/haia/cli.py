@@ -95,7 +95,7 @@ def audit(
     independence: Annotated[str | None, typer.Option(
         help="The auditor's declaration of independence from the developer")] = None,
     sign_key: Annotated[str | None, typer.Option(
-        help="Sign report.json and report.html with this key (name or path)")] = None,
+        help="Sign report.json, report.html and report.pdf with this key (name or path)")] = None,
 ) -> None:
     """Run an audit suite against a model and write report.json and report.html."""
     from haia.audit import AuditConfig, run_audit
@@ -152,7 +152,7 @@ def audit(
     if sign_key:
         from haia.cli_registry import sign_report
 
-        for name in ("report.json", "report.html"):
+        for name in ("report.json", "report.html", "report.pdf"):
             sign_report(result.out_dir / name, sign_key, auditor, None)
         console.print(f"Signed with key {sign_key}")
     if registry is not None and system is not None:

@@ -53,7 +53,7 @@ def test_audit_attached_signed_and_verified(db_url: str, tmp_path: Path) -> None
     audits = json.loads(haia(db_url, "registry", "list", "audits", "--json").stdout)
     assert len(audits) == 1 and audits[0]["independent"] == 1
     assert audits[0]["run_id"] == json.loads((out / "report.json").read_text())["run"]["run_id"]
-    assert (out / "report.json.sig").exists() and (out / "report.html.sig").exists()
+    assert all((out / f"report.{ext}.sig").exists() for ext in ("json", "html", "pdf"))
     ok = haia(db_url, "verify", "--report", str(out / "report.html"))
     assert ok.returncode == 0, ok.stderr
     html = out / "report.html"
