@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from haia.errors import HaiaError
+from haia.findings.failures import failure_finding, summarise_failures
 from haia.findings.judge import judge, judge_gaps, load_thresholds
 from haia.findings.model import Finding
 from haia.metrics.derived import compute_derived
@@ -28,6 +29,7 @@ from haia.runner.store import ResponseRecord, RunRecord, RunStore, now_iso
 from haia.scoring.base import get_scorer
 from haia.suites.loader import load_suite
 from haia.suites.model import Suite
+from haia.validate import check_suite_patterns
 
 DEFAULT_SUITE = "starter"
 
@@ -69,6 +71,10 @@ class AuditConfig:
         for ok, message in checks:
             if not ok:
                 raise HaiaError(message)
+        from haia.validate import check_concurrency, check_headers
+
+        check_headers(self.headers)
+        check_concurrency(self.concurrency)
 
     def apply_suite_defaults(self, suite: Suite) -> None:
         """Samples and temperature the user left unset take the suite's defaults (else 1, 0)."""
@@ -153,11 +159,13 @@ def run_audit(
             raise HaiaError(f"run {resume}: suite {config.suite!r} has changed since the run "
                             "started; start a new run instead")
         run_id = resume
+        config.validate()
     else:
         config.validate()
         suite = load_suite(config.suite)
         config.apply_suite_defaults(suite)
         run_id = new_run_id()
+    check_suite_patterns(suite)
     thresholds = load_thresholds(config.thresholds)
     energy_config = load_sustainability(config.sustainability)
     adapter = create_adapter(config.model, config.model_options())
@@ -257,6 +265,10 @@ def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditCon
         answers = {(r.item_id, r.sample): r.text or "" for r in responses if r.status == "ok"}
         metrics += grader_agreement(suite.name, items, answers, judged, config.seed)
     findings = judge(metrics, scores, thresholds)
+    failures = summarise_failures(responses)
+    failed = failure_finding(failures, suite.name, thresholds)
+    if failed is not None:
+        findings = sorted([*findings, failed], key=lambda f: (-f.severity, f.id))
     cost_rows, sustainability = summarise(suite.name, config.model, responses,
                                           store.meta(run_id, "energy"),
                                           load_sustainability(config.sustainability))
@@ -272,5 +284,6 @@ def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditCon
     report = build_report(store.get_run(run_id), suite, responses, scores, metrics, findings,
                           include_responses=config.include_responses, comparisons=comparisons,
                           disparities=disparities(scores), sustainability=sustainability)
+    report["run"]["failures"] = failures
     write_report(report, out_dir)
     return report, findings

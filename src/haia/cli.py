@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,8 +51,26 @@ def _progress_bar() -> Progress:
     )
 
 
+# Options a resumed run takes from the run as it was started; given again they would be ignored.
+RESUME_FIXED = ("model", "suite", "out", "concurrency", "seed", "limit", "samples", "temperature",
+                "max_tokens", "timeout", "retries", "api_key_env", "thresholds", "no_cache",
+                "include_responses", "sustainability", "judge")
+
+
+def _refuse_ignored_on_resume(ctx: typer.Context) -> None:
+    from click.core import ParameterSource
+
+    given = [name for name in RESUME_FIXED
+             if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)]
+    if given:
+        flags = ", ".join("--" + n.replace("_", "-") for n in given)
+        raise HaiaError(f"--resume continues a run as it was configured and would ignore {flags}; "
+                        "drop them (or start a new run)")
+
+
 @app.command()
 def audit(
+    ctx: typer.Context,
     model: Annotated[str | None, typer.Option(
         help="builtin:NAME | openai:MODEL@BASE_URL | hf:PATH  [default: builtin:smollm2]")] = None,
     suite: Annotated[str | None, typer.Option(
@@ -96,6 +115,9 @@ def audit(
         help="The auditor's declaration of independence from the developer")] = None,
     sign_key: Annotated[str | None, typer.Option(
         help="Sign report.json, report.html and report.pdf with this key (name or path)")] = None,
+    max_failed: Annotated[float, typer.Option(
+        help="Share of requests (0-1) that may fail (unreachable, 401, 5xx, malformed answer) "
+             "before the audit exits 3")] = 0.0,
 ) -> None:
     """Run an audit suite against a model and write report.json and report.html."""
     from haia.audit import AuditConfig, run_audit
@@ -110,8 +132,10 @@ def audit(
         api_key_env=api_key_env, headers=_headers(header or []),
         include_responses=include_responses,
         sustainability=str(sustainability) if sustainability else None, judge=judge)
-    if resume and (model or suite):
-        raise HaiaError("--resume continues a run as it was configured; drop --model/--suite")
+    if resume:
+        _refuse_ignored_on_resume(ctx)
+    if not 0 <= max_failed <= 1:
+        raise HaiaError("--max-failed must be a share between 0 and 1")
     registry = None
     if system is not None:  # fail before the run, not after it
         if not auditor:
@@ -157,9 +181,15 @@ def audit(
         console.print(f"Signed with key {sign_key}")
     if registry is not None and system is not None:
         _attach(registry, result, system, auditor or "", independence)
+    failures = result.report["run"].get("failures") or {}
     if threshold is not None and any(f.severity >= threshold for f in result.findings):
         err.print(f"[red]A finding reached severity {threshold.name}: failing (--fail-on).")
         raise typer.Exit(1)
+    if failures.get("failed") and failures["share"] > max_failed:
+        err.print(f"[red]{failures['failed']} of {failures['requests']} requests failed "
+                  f"(more than --max-failed {max_failed:g}): the audit is incomplete.[/] "
+                  f"Resume with: haia audit --resume {result.run_id}", highlight=False)
+        raise typer.Exit(3)
 
 
 def _severity_counts(report: dict) -> dict[str, int]:
@@ -198,6 +228,14 @@ def _print_summary(report: dict, out_dir: Path) -> None:
         interval = (f"95% CI {m['ci_low']:.3f}–{m['ci_high']:.3f}, "
                     if m["ci_low"] is not None and m["ci_high"] is not None else "")
         console.print(f"  {m['metric']:<24} {m['value']:.3f}  ({interval}n={m['n']})")
+    failures = run.get("failures") or {}
+    if failures.get("failed"):
+        from haia.findings.failures import failure_lines
+
+        err.print(f"[red]{failures['failed']} of {failures['requests']} requests failed:[/]",
+                  highlight=False)
+        for line in failure_lines(failures):
+            err.print(f"  {line}", highlight=False, soft_wrap=True)
     summary = ", ".join(f"{n} {s}" for s, n in _severity_counts(report).items()) or "none"
     console.print(f"  findings: {summary}")
     console.print(f"Report: {out_dir / 'report.html'} (and report.json, report.pdf)")
@@ -248,6 +286,10 @@ def report(
 
     with RunStore() as store:
         record = store.get_run(run_id)
+        if record.status != "complete":
+            done = len(store.done_keys(run_id))
+            raise HaiaError(f"run {run_id} is {record.status}, not complete ({done} requests "
+                            f"answered so far): finish it with 'haia audit --resume {run_id}'")
         config = AuditConfig(**record.config)
         config.include_responses = include_responses
         suite = load_suite(config.suite)
@@ -276,7 +318,14 @@ _register_extensions()
 
 
 def main() -> None:
-    """Entry point: every user error is one line on stderr and exit code 2 (or its own)."""
+    """Entry point: every user error is one line on stderr and exit code 2 (or its own).
+
+    Expected failures that escape a command (I/O and permission errors, a full disk, a number
+    too large for the database, input nested too deeply, a damaged database) are turned into one
+    line here as well; ``HAIA_DEBUG=1`` shows the traceback instead.
+    """
+    from haia.errors import describe_unexpected
+
     try:
         app()
     except HaiaError as exc:
@@ -284,6 +333,12 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except json.JSONDecodeError as exc:  # pragma: no cover - defensive
         err.print(f"[red]error:[/] invalid JSON: {exc}")
+        sys.exit(2)
+    except Exception as exc:
+        message = describe_unexpected(exc)
+        if message is None or os.environ.get("HAIA_DEBUG"):
+            raise
+        err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

@@ -91,6 +91,8 @@ def register(app: typer.Typer) -> None:
         """Serve an OpenAI-compatible proxy that de-identifies chat messages."""
         from haia.privacy.gateway import Gateway, serve
 
+        if not 0 < port < 65536:
+            raise HaiaError(f"--port {port}: a TCP port is between 1 and 65535")
         if not upstream.startswith(("http://", "https://")):
             raise HaiaError(f"--upstream {upstream!r}: expected an http(s) URL")
         key = None

@@ -265,6 +265,10 @@ def register(app: typer.Typer) -> None:
                                 _passphrase(passphrase_env))
         except ValueError as exc:
             raise HaiaError(str(exc)) from None
+        except OSError as exc:
+            from haia.atomic import describe_os_error
+
+            raise HaiaError(f"cannot create key {name!r}: {describe_os_error(exc)}") from None
         console.print(f"key {info.name}: fingerprint {info.fingerprint}\n"
                       f"  private {info.key_path}\n  public  {info.pub_path}")
 
@@ -280,8 +284,12 @@ def register(app: typer.Typer) -> None:
         for pub in pubs:
             from cryptography.hazmat.primitives import serialization
 
-            raw = load_public_key(pub).public_bytes(serialization.Encoding.Raw,
-                                                    serialization.PublicFormat.Raw)
+            try:
+                raw = load_public_key(pub).public_bytes(serialization.Encoding.Raw,
+                                                        serialization.PublicFormat.Raw)
+            except (OSError, ValueError, TypeError) as exc:
+                err.print(f"{pub.stem}  unreadable: {exc}", highlight=False, soft_wrap=True)
+                continue
             console.print(f"{pub.stem}  {fingerprint(raw)}  {pub}")
 
     @app.command()
@@ -326,3 +334,7 @@ def sign_report(file: Path, key: str, signer: str | None, passphrase_env: str | 
         return sign_file(file, path, signer or path.stem, _passphrase(passphrase_env))
     except ValueError as exc:
         raise HaiaError(str(exc)) from None
+    except OSError as exc:
+        from haia.atomic import describe_os_error
+
+        raise HaiaError(f"cannot sign {file}: {describe_os_error(exc)}") from None

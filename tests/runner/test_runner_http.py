@@ -155,9 +155,12 @@ def test_persistent_failure_is_reported_not_hidden(tmp_path: Path, haia_home: Pa
     with ScriptedServer(responder) as srv:
         result = run_haia("audit", "--model", f"openai:m@{srv.base_url}", "--suite", str(suite),
                           "--out", str(tmp_path / "o"), "--retries", "2")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # an item that got no answer fails the audit
+    assert "1 of 4 requests failed" in result.stderr and "HTTP 5xx" in result.stderr
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["run"]["counts"]["errors"] == 1
+    assert report["run"]["failures"]["by_kind"]["server_error"]["items"] == ["i2"]
+    assert any(f["metric"] == "failed_requests" for f in report["findings"])
     failed = [i for i in report["items"] if i["status"] == "error"]
     assert [i["item_id"] for i in failed] == ["i2"]
 

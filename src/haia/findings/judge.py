@@ -45,14 +45,17 @@ def load_thresholds(path: str | Path | None = None) -> dict[str, Any]:
     config = _load_yaml("thresholds.yaml")
     if path is None:
         return config
-    try:
-        user = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise HaiaError(f"{path}: cannot read thresholds: {exc}") from None
+    from haia.validate import check_thresholds, load_yaml_file
+
+    user = load_yaml_file(str(path), "thresholds") or {}
     if not isinstance(user, dict):
         raise HaiaError(f"{path}: expected a mapping with 'metrics'")
+    for key in ("defaults", "metrics"):
+        if not isinstance(user.get(key) or {}, dict):
+            raise HaiaError(f"{path}: '{key}' must be a mapping")
     config["defaults"].update(user.get("defaults") or {})
     config["metrics"].update(user.get("metrics") or {})
+    check_thresholds(config, str(path))  # before the first request, not after the last
     return config
 
 

@@ -33,13 +33,13 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
     text = (resources.files("haia.metrics") / "sustainability.yaml").read_text(encoding="utf-8")
     config = yaml.safe_load(text)
     if path is not None:
-        try:
-            user = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise HaiaError(f"{path}: cannot read sustainability settings: {exc}") from None
+        from haia.validate import check_sustainability, load_yaml_file
+
+        user = load_yaml_file(str(path), "sustainability settings") or {}
         if not isinstance(user, dict):
             raise HaiaError(f"{path}: expected a mapping")
         config.update(user)
+        check_sustainability(config, str(path))  # before the first request, not after the last
     return config
 
 

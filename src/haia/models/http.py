@@ -142,7 +142,8 @@ class ConnectionPool:
                 async for _ in state.chunks():
                     pass
                 keep = state.complete and resp_headers.get("connection", "").lower() != "close"
-            except (OSError, asyncio.IncompleteReadError, ssl.SSLError) as exc:
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                    ssl.SSLError) as exc:
                 raise HttpError(f"connection to {self.host_header} failed: {exc!r}",
                                 reused=reused) from exc
             finally:
@@ -200,8 +201,13 @@ class _BodyState:
         try:
             if self.chunked:
                 while True:
-                    size_line = await self.reader.readuntil(b"\r\n")
-                    size = int(size_line.split(b";")[0].strip() or b"0", 16)
+                    try:
+                        size_line = await self.reader.readuntil(b"\r\n")
+                        size = int(size_line.split(b";")[0].strip() or b"0", 16)
+                    except (ValueError, asyncio.LimitOverrunError) as exc:
+                        raise HttpError("malformed chunked body (bad chunk size)") from exc
+                    if size < 0:
+                        raise HttpError("malformed chunked body (negative chunk size)")
                     if size == 0:
                         while (await self.reader.readuntil(b"\r\n")) != b"\r\n":
                             pass  # trailers

@@ -24,6 +24,7 @@ from haia.models.base import (
     Usage,
 )
 from haia.models.http import ConnectionPool, HttpError
+from haia.validate import check_header
 
 TRANSIENT_STATUSES = {408, 409, 425, 429}
 IMAGE_REJECTION_HINTS = ("image", "vision", "multimodal", "image_url")
@@ -68,6 +69,23 @@ def _content_text(content: Any) -> str:
     return str(content)
 
 
+class MalformedResponse(ModelError):
+    """The server answered, but not with a well-formed chat completion (fails that item)."""
+
+
+def _token_count(usage: dict[str, Any], name: str) -> int:
+    """A usage count as a non-negative integer; anything else is a malformed answer."""
+    value = usage.get(name)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value \
+            or value in (float("inf"), float("-inf")) or value < 0 \
+            or (isinstance(value, float) and not value.is_integer()):
+        raise MalformedResponse(f"malformed chat-completions response: usage.{name} is "
+                                f"{value!r}, not a token count")
+    return int(value)
+
+
 class OpenAICompatAdapter:
     """Chat completions over HTTP with a keep-alive pool sized to the run's concurrency."""
 
@@ -86,7 +104,10 @@ class OpenAICompatAdapter:
             if not key:
                 raise ModelSpecError(f"environment variable {api_key_env} (named by "
                                      "--api-key-env) is not set or empty")
+            check_header("Authorization", f"Bearer {key}", f"API key in {api_key_env}")
             self._headers["Authorization"] = f"Bearer {key}"
+        for name, value in (headers or {}).items():
+            check_header(name, value)
         self._headers.update(headers or {})
         try:
             self._pool = ConnectionPool(self.base_url, max_connections=max_connections)
@@ -145,12 +166,17 @@ class OpenAICompatAdapter:
             raise TransientModelError(
                 f"malformed chat-completions response: {raw[:120]!r}") from exc
         usage = data.get("usage") or {}
+        if not isinstance(usage, dict):
+            raise MalformedResponse(f"malformed chat-completions response: usage is "
+                                    f"{type(usage).__name__}, not an object")
+        finish = choice.get("finish_reason")
+        model = data.get("model")
         return GenerationResponse(
             text=text,
-            usage=Usage(int(usage.get("prompt_tokens") or 0),
-                        int(usage.get("completion_tokens") or 0)),
-            latency_s=latency, finish_reason=choice.get("finish_reason"),
-            model=data.get("model"))
+            usage=Usage(_token_count(usage, "prompt_tokens"),
+                        _token_count(usage, "completion_tokens")),
+            latency_s=latency, finish_reason=finish if isinstance(finish, str) else None,
+            model=model if isinstance(model, str) else None)
 
     async def aclose(self) -> None:
         await self._pool.aclose()

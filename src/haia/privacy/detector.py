@@ -34,6 +34,58 @@ TITLE_WORDS = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Nurse|Doctor|Sister)
                          re.IGNORECASE)
 
 
+NER_CHUNK_CHARS = 100_000
+"""Texts longer than this go through NER in pieces (spaCy refuses texts over its ``max_length``,
+error E088, and its memory grows with the text): pieces end at a line break or a space."""
+
+
+@dataclass(frozen=True)
+class _ShiftedEnt:
+    label_: str
+    start_char: int
+    end_char: int
+
+
+@dataclass
+class _JoinedDoc:
+    ents: list[_ShiftedEnt]
+
+
+def _pieces(text: str, size: int = NER_CHUNK_CHARS) -> list[tuple[int, str]]:
+    """``text`` cut into pieces of at most ``size`` characters, at a line break or space when
+    there is one in the second half of the piece; each with its offset."""
+    out, start = [], 0
+    while len(text) - start > size:
+        end = start + size
+        cut = max(text.rfind("\n", start + size // 2, end), text.rfind(" ", start + size // 2, end))
+        end = cut + 1 if cut > 0 else end
+        out.append((start, text[start:end]))
+        start = end
+    out.append((start, text[start:]))
+    return out
+
+
+def _pipe_chunked(nlp: Any, texts: Sequence[str], *, batch_size: int,
+                  disable: list[str]) -> list[Any]:
+    """``nlp.pipe`` over ``texts``, long ones in pieces whose entities are shifted back to
+    offsets in the whole text (short texts keep their own doc)."""
+    if all(len(t) <= NER_CHUNK_CHARS for t in texts):
+        return list(nlp.pipe(texts, batch_size=batch_size, disable=disable))
+    owners, offsets, pieces = [], [], []
+    for n, text in enumerate(texts):
+        for offset, piece in _pieces(text):
+            owners.append(n)
+            offsets.append(offset)
+            pieces.append(piece)
+    joined = [_JoinedDoc([]) for _ in texts]
+    for owner, offset, doc in zip(owners, offsets,
+                                  nlp.pipe(pieces, batch_size=batch_size, disable=disable),
+                                  strict=True):
+        joined[owner].ents += [_ShiftedEnt(e.label_, e.start_char + offset, e.end_char + offset)
+                               for e in doc.ents]
+    return joined
+
+
 @dataclass(frozen=True)
 class Entity:
     """A detected PHI span in the ORIGINAL text."""
@@ -186,7 +238,7 @@ class Detector:
             nlp = self.nlp
             keep = {"ner", "tok2vec"}
             disable = [p for p in nlp.pipe_names if p not in keep]
-            docs = nlp.pipe(views, batch_size=self.batch_size, disable=disable)
+            docs = _pipe_chunked(nlp, views, batch_size=self.batch_size, disable=disable)
             for spans, text, doc in zip(candidates, texts, docs, strict=True):
                 spans += self._ner_spans(text, doc, spans)
         return [self._finish(t, spans) for t, spans in zip(texts, candidates, strict=True)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -472,16 +473,25 @@ def deidentify_file(src: Path, dst: Path, deid: Deidentifier, *, fmt: str = "aut
         raise HaiaError(f"unknown format {fmt!r} (use one of: {', '.join(FORMATS)})")
     if fmt == "auto":
         fmt = detect_format(src)
+    from haia.atomic import atomic_path
+
     report = Report()
     tick = progress or (lambda n: None)
-    if fmt == "text":
-        deid.text_file(src, dst, report, tick)
-    elif fmt == "jsonl":
-        deid.jsonl_file(src, dst, report, tick, text_field)
-    elif fmt == "csv":
-        deid.csv_file(src, dst, report, tick, columns)
-    else:
-        deid.fhir_file(src, dst, report, tick)
+    final_rejects = dst.with_name(dst.name + ".rejects")
+    with atomic_path(dst) as tmp:  # nothing half-written on a full disk or a kill
+        if fmt == "text":
+            deid.text_file(src, tmp, report, tick)
+        elif fmt == "jsonl":
+            deid.jsonl_file(src, tmp, report, tick, text_field)
+        elif fmt == "csv":
+            deid.csv_file(src, tmp, report, tick, columns)
+        else:
+            deid.fhir_file(src, tmp, report, tick)
+        if report.rejects_path is not None:
+            os.replace(report.rejects_path, final_rejects)
+            report.rejects_path = final_rejects
+        else:
+            final_rejects.unlink(missing_ok=True)
     return report
 
 

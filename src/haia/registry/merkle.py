@@ -22,6 +22,15 @@ __all__ = [
 ]
 
 
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+def _hashes_ok(*values: object) -> bool:
+    """Every value is a SHA-256 digest (bytes of length 32); anything else fails a proof."""
+    return all(isinstance(v, bytes | bytearray) and len(v) == HASH_SIZE for v in values)
+
+
 def leaf_hash(data: bytes) -> bytes:
     """Hash of one leaf: SHA-256 over ``0x00 || data``."""
     return hashlib.sha256(b"\x00" + data).digest()
@@ -73,7 +82,7 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], roo
 
     Implements RFC 9162 §2.1.3.2; ``leaf`` is the raw leaf data (hashed here).
     """
-    if index < 0 or index >= size:
+    if index < 0 or index >= size or not _hashes_ok(root, *proof):
         return False
     fn, sn = index, size - 1
     r = leaf_hash(leaf)
@@ -120,13 +129,15 @@ def verify_consistency(
 ) -> bool:
     """Check that the tree (``old_size``, ``old_root``) is a prefix of (``new_size``, ``new_root``).
 
-    Implements RFC 9162 §2.1.4.2. An empty old tree is consistent with anything (empty proof);
-    equal sizes need an empty proof and equal roots.
+    Implements RFC 9162 §2.1.4.2. An empty old tree (whose root must be the empty tree's hash)
+    is a prefix of any tree (empty proof); equal sizes need an empty proof and equal roots.
+    Roots and proof hashes of any length other than 32 bytes fail.
     """
-    if old_size < 0 or new_size < old_size:
+    if old_size < 0 or new_size < old_size or not _hashes_ok(old_root, new_root, *proof):
         return False
     if old_size == 0:
-        return not proof
+        return not proof and hmac.compare_digest(old_root, EMPTY_ROOT) and (
+            new_size > 0 or hmac.compare_digest(new_root, EMPTY_ROOT))
     if old_size == new_size:
         return not proof and hmac.compare_digest(old_root, new_root)
     if not proof:

@@ -13,7 +13,6 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from haia.atomic import atomic_write
 from haia.registry.ledger import canonical_json
 
 __all__ = [
@@ -69,12 +69,9 @@ def fingerprint(public_raw: bytes) -> str:
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        os.fchmod(fd, mode)  # independent of the umask
-        os.write(fd, data)
-    finally:
-        os.close(fd)
+    from haia.atomic import atomic_create
+
+    atomic_create(path, data, perms=mode)  # independent of the umask, never half-written
 
 
 def generate_key(name: str, directory: Path, passphrase: bytes | None = None) -> KeyInfo:
@@ -99,7 +96,11 @@ def generate_key(name: str, directory: Path, passphrase: bytes | None = None) ->
     except FileExistsError as exc:
         raise ValueError(f"key {name!r} already exists ({key_path}); refusing to overwrite it") \
             from exc
-    _write_new(pub_path, base64.b64encode(raw) + b"\n", 0o644)
+    try:
+        _write_new(pub_path, base64.b64encode(raw) + b"\n", 0o644)
+    except BaseException:
+        key_path.unlink(missing_ok=True)  # a private key without its public half blocks the name
+        raise
     return KeyInfo(name=name, fingerprint=fingerprint(raw), key_path=key_path, pub_path=pub_path)
 
 
@@ -168,9 +169,7 @@ def sign_file(path: Path, key_path: Path, signer: str, passphrase: bytes | None 
     signature = private.sign(canonical_json(fields))
     doc = {**fields, "signature": base64.b64encode(signature).decode("ascii")}
     out = signature_path(path)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(out)
+    atomic_write(out, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return out
 
 

@@ -43,14 +43,22 @@ def render_html(report: dict[str, Any]) -> str:
 
 
 def write_report(report: dict[str, Any], out_dir: Path) -> None:
-    """Write ``report.json``, ``report.html`` and ``report.pdf`` into ``out_dir``."""
+    """Write ``report.json``, ``report.html`` and ``report.pdf`` into ``out_dir``, atomically:
+    all three are rendered and staged before any is replaced, ``report.json`` renamed last."""
+    import tempfile
+
+    from haia.atomic import atomic_write_many, describe_os_error
     from haia.report.pdf import render_pdf
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "report.json").write_text(
-            json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        (out_dir / "report.html").write_text(render_html(report), encoding="utf-8")
-        render_pdf(report, out_dir / "report.pdf")
+        data = json.dumps(report, indent=2, ensure_ascii=False, default=str)
+        html = render_html(report)
+        with tempfile.TemporaryDirectory(prefix=".report-", dir=out_dir) as scratch:
+            render_pdf(report, Path(scratch) / "report.pdf")
+            pdf = (Path(scratch) / "report.pdf").read_bytes()
+        atomic_write_many({out_dir / "report.html": html, out_dir / "report.pdf": pdf,
+                           out_dir / "report.json": data})
     except OSError as exc:
-        raise HaiaError(f"cannot write the report to {out_dir}: {exc.strerror}") from None
+        raise HaiaError(f"cannot write the report to {out_dir}: "
+                        f"{describe_os_error(exc, '')}") from None

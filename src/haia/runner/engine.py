@@ -182,6 +182,12 @@ class Runner:
                 continue
             except ModelError as exc:
                 return self._record(unit, "error", error=str(exc), attempts=attempt)
+            except (asyncio.CancelledError, KeyboardInterrupt, SystemExit, MemoryError):
+                raise
+            except Exception as exc:  # an adapter that failed on one answer fails that item only
+                return self._record(unit, "error", attempts=attempt,
+                                    error=f"malformed or unexpected answer: "
+                                          f"{type(exc).__name__}: {str(exc)[:200]}")
             latency = response.latency_s or (time.perf_counter() - start)
             return self._record(unit, "ok", text=response.text, attempts=attempt,
                                 prompt_tokens=response.usage.prompt_tokens,

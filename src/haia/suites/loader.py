@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from haia.errors import SuiteError
@@ -57,16 +57,34 @@ def resolve(name_or_path: str) -> Path:
     raise SuiteError(f"unknown suite {name_or_path!r} (bundled suites: {known}; or give a path)")
 
 
+MAX_DERIVE_DEPTH = 8
+_loading: ContextVar[tuple[Path, ...]] = ContextVar("haia_suites_loading", default=())
+
+
 def load_suite(name_or_path: str) -> Suite:
-    """Load, expand and validate a suite."""
+    """Load, expand and validate a suite (a suite derived from itself, directly or through
+    others, or derived more than ``MAX_DERIVE_DEPTH`` deep, is refused)."""
     path = resolve(name_or_path)
     label = _label(path)
-    if path.suffix == ".jsonl":
-        meta_raw, raw_items = _read_jsonl(path, label)
-    else:
-        meta_raw, raw_items = _read_yaml(path, label)
-    meta = _validate_meta(meta_raw, label)
-    items = list(_validate_items(raw_items, label, base=path.parent))
+    chain = _loading.get()
+    if path.resolve() in chain:
+        raise SuiteError(f"{label}: the suite derives from itself (through "
+                         f"{' -> '.join(_label(p) for p in chain)})")
+    if len(chain) >= MAX_DERIVE_DEPTH:
+        raise SuiteError(f"{label}: suites derived from suites more than {MAX_DERIVE_DEPTH} "
+                         "deep")
+    token = _loading.set((*chain, path.resolve()))
+    try:
+        if path.suffix == ".jsonl":
+            meta_raw, raw_items = _read_jsonl(path, label)
+        else:
+            meta_raw, raw_items = _read_yaml(path, label)
+        meta = _validate_meta(meta_raw, label)
+        items = list(_validate_items(raw_items, label, base=path.parent))
+    except RecursionError:
+        raise SuiteError(f"{label}: nested too deeply") from None
+    finally:
+        _loading.reset(token)
     if not items:
         raise SuiteError(f"{label}: the suite has no items")
     return Suite(meta=meta, items=items, path=str(path))
@@ -124,19 +142,15 @@ def _read_yaml(path: Path, label: str) -> tuple[dict[str, Any], list[tuple[str, 
 
 
 def _parse_yaml(path: Path, label: str) -> Any:
+    from haia.validate import load_yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise SuiteError(f"{label}: not a UTF-8 text file") from None
     except OSError as exc:
         raise SuiteError(f"{label}: cannot read ({exc.strerror})") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SuiteError(f"{label}:{where}: invalid YAML: {problem}") from None
+    return load_yaml(text, label, SuiteError)
 
 
 def _read_jsonl(
@@ -157,6 +171,8 @@ def _read_jsonl(
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise SuiteError(f"{label}: line {number}: invalid JSON: {exc.msg}") from None
+                except RecursionError:
+                    raise SuiteError(f"{label}: line {number}: JSON nested too deeply") from None
                 if meta_line and not meta and not raw_items:
                     if not isinstance(record, dict) or "suite" not in record:
                         raise SuiteError(

@@ -141,7 +141,7 @@ class SuiteMeta(_Strict):
     principles: list[Principle] = Field(default_factory=list)
     scorers: list[str] = Field(default_factory=lambda: ["choice"])
     metrics: list[str] = Field(default_factory=list)
-    max_tokens: int | None = None
+    max_tokens: Annotated[int, Field(ge=1)] | None = None
     samples: Annotated[int, Field(ge=1)] | None = None
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
     tags: list[str] = Field(default_factory=list)

@@ -46,8 +46,11 @@ class Reply:
     delay: float | None = None
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
-    usage: dict[str, int] | None = None
+    usage: dict[str, Any] | None = None
     finish_reason: str = "stop"
+    raw: bytes | None = None
+    """Bytes sent as the whole response instead of a proper one (then the connection closes):
+    for malformed answers, see :data:`MALFORMED`."""
 
 
 Responder = Callable[[dict[str, Any]], "str | Reply"]
@@ -201,13 +204,18 @@ class ScriptedServer:
             await asyncio.sleep(delay)
         if reply.drop:
             return False
+        if reply.raw is not None:
+            writer.write(reply.raw)
+            await writer.drain()
+            return False
         if reply.status >= 400:
             message = reply.text or f"scripted error {reply.status}"
             await _send_json(writer, reply.status, _error(message, "server_error"), reply.headers)
             return True
         usage = reply.usage or {"prompt_tokens": count_tokens(_message_text(body)),
                                 "completion_tokens": count_tokens(reply.text)}
-        usage = {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}
+        if reply.usage is None:
+            usage = {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}
         ident = f"chatcmpl-{uuid.uuid4().hex[:16]}"
         model = str(body.get("model") or self.model)
         if body.get("stream"):
@@ -221,6 +229,53 @@ class ScriptedServer:
                 "usage": usage}
         await _send_json(writer, 200, data, reply.headers)
         return True
+
+
+def _http(body: bytes, *, status: str = "200 OK", content_type: str = "application/json",
+          extra: str = "") -> bytes:
+    return (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n{extra}\r\n").encode("latin-1") + body
+
+
+def _completion(usage: str = '{"prompt_tokens": 3, "completion_tokens": 1}',
+                content: str = '"B"') -> bytes:
+    return ('{"id": "x", "object": "chat.completion", "model": "scripted", "choices": '
+            f'[{{"index": 0, "finish_reason": "stop", "message": {{"role": "assistant", '
+            f'"content": {content}}}}}], "usage": {usage}}}').encode()
+
+
+MALFORMED: dict[str, bytes] = {
+    "html": _http(b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+                  content_type="text/html"),
+    "html_error_page": _http(b"<html><body>Service Unavailable</body></html>",
+                             status="503 Service Unavailable", content_type="text/html"),
+    "empty_body": _http(b""),
+    "not_json": _http(b"B"),
+    "truncated_json": _http(_completion()[:40]),
+    "json_array": _http(b"[1, 2, 3]"),
+    "no_choices": _http(b'{"choices": []}'),
+    "choices_not_list": _http(b'{"choices": "B"}'),
+    "message_not_object": _http(b'{"choices": [{"message": "B"}]}'),
+    "content_number": _http(_completion(content="42")),
+    "usage_string": _http(_completion('{"prompt_tokens": "abc", "completion_tokens": 1}')),
+    "usage_nan": _http(_completion('{"prompt_tokens": NaN, "completion_tokens": 1}')),
+    "usage_infinity": _http(_completion('{"prompt_tokens": 1, "completion_tokens": Infinity}')),
+    "usage_negative": _http(_completion('{"prompt_tokens": -4, "completion_tokens": 1}')),
+    "usage_float": _http(_completion('{"prompt_tokens": 2.5, "completion_tokens": 1}')),
+    "usage_huge": _http(_completion('{"prompt_tokens": 1e400, "completion_tokens": 1}')),
+    "usage_list": _http(_completion('[1, 2]')),
+    "bad_chunk_size": (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                       b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"),
+    "truncated_chunk": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        b"ff\r\n{\"choices\": "),
+    "short_body": (b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n" + _completion()),
+    "bad_status_line": b"HTTP/1.1 OK\r\n\r\n",
+    "not_http": b"SSH-2.0-OpenSSH_9.6\r\n",
+    "garbage_bytes": bytes(range(256)) * 4,
+    "header_not_latin1": _http(_completion(), extra="X-Note: caf\u00e9\r\n"),
+    "invalid_utf8_body": _http(b'{"choices": [{"message": {"content": "\xff\xfe"}}]}'),
+}
+"""Every malformed shape of answer the fault-injection tests script, by name."""
 
 
 def _error(message: str, kind: str = "invalid_request_error") -> dict[str, Any]:
