@@ -58,10 +58,11 @@ RESUME_FIXED = ("model", "suite", "out", "concurrency", "seed", "limit", "sample
 
 
 def _refuse_ignored_on_resume(ctx: typer.Context) -> None:
-    from click.core import ParameterSource
+    def given_by_user(name: str) -> bool:  # compared by name: Typer may carry its own click
+        source = ctx.get_parameter_source(name)
+        return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
-    given = [name for name in RESUME_FIXED
-             if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)]
+    given = [name for name in RESUME_FIXED if given_by_user(name)]
     if given:
         flags = ", ".join("--" + n.replace("_", "-") for n in given)
         raise HaiaError(f"--resume continues a run as it was configured and would ignore {flags}; "

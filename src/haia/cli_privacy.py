@@ -52,6 +52,10 @@ def register(app: typer.Typer) -> None:
             raise HaiaError(f"--operator {operator!r}: use one of {', '.join(OPERATORS)}")
         if not input.is_file():
             raise HaiaError(f"{input}: no such file")
+        if out.is_dir():
+            raise HaiaError(f"--out {out}: is a folder, not a file")
+        if not out.parent.is_dir():
+            raise HaiaError(f"--out {out}: no such folder {out.parent}")
         writer = MappingWriter(mapping, load_key()) if mapping else None  # type: ignore[arg-type]
         anonymizer = Anonymizer(operator, shift_dates=shift_dates, seed=seed, mapping=writer)
         deidentifier = Deidentifier(Detector(), anonymizer)

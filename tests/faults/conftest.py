@@ -37,10 +37,14 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                    captured.out, captured.err)
 
 
-def assert_one_line(result: Outcome, code: int = 2, *, contains: str | None = None) -> None:
-    """Exit ``code``, no traceback, and the error is one line on stderr."""
+def assert_one_line(result: Outcome, code: int = 2, *, contains: str | None = None,
+                    progress: bool = False) -> None:
+    """Exit ``code``, no traceback, and the error is one line on stderr (after the final state
+    of a progress bar when ``progress``: a failure half-way through a long job)."""
     assert "Traceback" not in result.err + result.out, result.err
     lines = [line for line in result.err.splitlines() if line.strip()]
+    if progress:
+        lines = [line for line in lines if "━" not in line]
     assert result.code == code, f"exit {result.code}, stderr: {result.err!r}"
     assert len(lines) == 1, f"expected one line on stderr, got: {result.err!r}"
     assert lines[0].startswith("error: "), lines[0]
