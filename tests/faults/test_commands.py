@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from tests.faults.conftest import assert_one_line, cli
 
 

@@ -3,6 +3,7 @@ and leaves nothing half-written. Mounting needs root: without it these tests ski
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -10,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.faults.conftest import assert_one_line, cli, write_suite
 
 from haia.testing.openai_server import ScriptedServer
-from tests.faults.conftest import assert_one_line, cli, write_suite
 
 DISK_BYTES = 1536 * 1024
 
@@ -37,11 +38,8 @@ def fill(disk: Path, leave: int) -> None:
     """Fill the disk but ``leave`` bytes (roughly: tmpfs counts whole pages)."""
     stats = os.statvfs(disk)
     free = stats.f_bavail * stats.f_frsize
-    with (disk / "filler").open("ab") as fh:
-        try:
-            fh.write(b"\0" * max(0, free - leave))
-        except OSError:
-            pass
+    with (disk / "filler").open("ab") as fh, contextlib.suppress(OSError):
+        fh.write(b"\0" * max(0, free - leave))
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -54,6 +52,7 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     return lambda *args: cli(capsys, monkeypatch, *args)
 
 
+@pytest.mark.slow  # loading the NER model takes 5-25 s
 def test_deid_on_a_full_disk(disk: Path, tmp_path: Path, run) -> None:
     src = tmp_path / "notes.txt"
     line = "Seen by Dr Alice Martin on 2024-03-02, MRN 483920, phone 617-555-0199.\n"

@@ -41,7 +41,7 @@ def test_generated_headers_are_accepted_only_when_safe(name: str, value: str) ->
         _one_line(exc)
         return
     assert name and name.isascii() and value.isascii()
-    assert not any(ord(c) < 0x20 and c != "\t" or ord(c) == 0x7F for c in value)
+    assert not any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value)
     assert all(c.isalnum() or c in "!#$%&'*+-.^_`|~" for c in name)
 
 

@@ -8,9 +8,9 @@ import socket
 from pathlib import Path
 
 import pytest
+from tests.faults.conftest import cli, write_suite
 
 from haia.testing.openai_server import MALFORMED, Reply, ScriptedServer
-from tests.faults.conftest import cli, write_suite
 
 
 def _audit(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, base_url: str,

@@ -51,7 +51,7 @@ class _JoinedDoc:
     ents: list[_ShiftedEnt]
 
 
-def _pieces(text: str, size: int = NER_CHUNK_CHARS) -> list[tuple[int, str]]:
+def _pieces(text: str, size: int) -> list[tuple[int, str]]:
     """``text`` cut into pieces of at most ``size`` characters, at a line break or space when
     there is one in the second half of the piece; each with its offset."""
     out, start = [], 0
@@ -69,11 +69,12 @@ def _pipe_chunked(nlp: Any, texts: Sequence[str], *, batch_size: int,
                   disable: list[str]) -> list[Any]:
     """``nlp.pipe`` over ``texts``, long ones in pieces whose entities are shifted back to
     offsets in the whole text (short texts keep their own doc)."""
-    if all(len(t) <= NER_CHUNK_CHARS for t in texts):
+    size = min(NER_CHUNK_CHARS, int(getattr(nlp, "max_length", NER_CHUNK_CHARS)))
+    if all(len(t) <= size for t in texts):
         return list(nlp.pipe(texts, batch_size=batch_size, disable=disable))
     owners, offsets, pieces = [], [], []
     for n, text in enumerate(texts):
-        for offset, piece in _pieces(text):
+        for offset, piece in _pieces(text, size):
             owners.append(n)
             offsets.append(offset)
             pieces.append(piece)

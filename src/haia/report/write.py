@@ -52,6 +52,7 @@ def write_report(report: dict[str, Any], out_dir: Path) -> None:
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale(out_dir)
         data = json.dumps(report, indent=2, ensure_ascii=False, default=str)
         html = render_html(report)
         with tempfile.TemporaryDirectory(prefix=".report-", dir=out_dir) as scratch:
@@ -62,3 +63,13 @@ def write_report(report: dict[str, Any], out_dir: Path) -> None:
     except OSError as exc:
         raise HaiaError(f"cannot write the report to {out_dir}: "
                         f"{describe_os_error(exc, '')}") from None
+
+
+def _remove_stale(out_dir: Path) -> None:
+    """Temporary files a killed earlier write left behind (never a finished report)."""
+    import contextlib
+    import shutil
+
+    for stale in (*out_dir.glob(".report.*.tmp"), *out_dir.glob(".report-*")):
+        with contextlib.suppress(OSError):
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
