@@ -74,9 +74,17 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
         before = revision(engine)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        sqlite = engine.dialect.name == "sqlite"
+        with engine.connect() as connection:
+            if sqlite:  # batch migrations recreate tables others refer to
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
         return before, revision(engine)
     except Exception as exc:
         if isinstance(exc, HaiaError):
