@@ -284,16 +284,21 @@ def register(app: typer.Typer) -> None:
         console.print(f"assessment {data['id']}: {data['status']}")
 
     @registry.command("accept-risk")
-    def accept_risk(deployment: int, audit: int, finding: str,
+    def accept_risk(deployment: int, audit: int,
+                    finding: Annotated[list[str], typer.Argument(help="Finding id(s)")],
                     reason: Annotated[str, typer.Option(help="Why the risk is accepted")],
                     expires: Annotated[str, typer.Option(help="Until when (YYYY-MM-DD)")],
                     user: As = None, key: Key = None, passphrase_env: Pass = None,
                     db: Url = None) -> None:
-        """Record your acceptance of a blocking finding for a deployment (two reviewers)."""
-        data = _registry(db).accept_risk(deployment, audit, finding, reason=reason,
-                                         expires=_date(expires, "--expires"),  # type: ignore[arg-type]
-                                         actor=actor(user, key, passphrase_env))
-        console.print(f"risk acceptance {data['id']} of {finding} until {data['expires']}")
+        """Record your acceptance of blocking finding(s) of an audit for a deployment; the gate
+        needs two reviewers' acceptances of each."""
+        reg, who, until = _registry(db), actor(user, key, passphrase_env), _date(expires,
+                                                                              "--expires")
+        for one in finding:
+            data = reg.accept_risk(deployment, audit, one, reason=reason,
+                                   expires=until, actor=who)  # type: ignore[arg-type]
+            console.print(f"risk acceptance {data['id']} of {one} until {data['expires']}",
+                          highlight=False)
 
     @registry.command("incident")
     def incident(ident: int,

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import run_haia
+from tests.registry.world import World
 
 from haia.registry.actors import Actor
 from haia.registry.dossier import export, verify_bundle
 from haia.registry.signing import sign_with
-from tests.registry.world import World
 
 
 @pytest.fixture

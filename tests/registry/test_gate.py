@@ -6,9 +6,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from tests.registry.world import MODEL, World, answers
 
 from haia.registry.errors import PermissionDenied, RuleViolation
-from tests.registry.world import MODEL, World, answers
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_a_limit_audit_is_not_a_full_audit(w: World) -> None:
 
 
 def test_an_audit_of_another_model_is_refused(w: World) -> None:
-    with pytest.raises(RuleViolation, match="not version 1.0's registered model"):
+    with pytest.raises(RuleViolation, match=r"not version 1.0's registered model"):
         w.audit("safety", model="openai:other@http://127.0.0.1:9/v1")
     assert w.r.list("audits") == []
 
@@ -131,7 +131,7 @@ def test_a_new_assessment_version_needs_review(w: World) -> None:
     rosier = w.r.add_assessment(d, answers("low", **{"ap-users-per-month": "10k-1m"}),
                                 actor=w["hosp"])
     assert rosier["number"] == 2 and rosier["status"] == "awaiting_review"
-    with pytest.raises(RuleViolation, match="assessment version 2 .* awaiting_review"):
+    with pytest.raises(RuleViolation, match=r"assessment version 2 .* awaiting_review"):
         w.approve(d)
 
 
@@ -190,14 +190,14 @@ def test_the_policy_comes_from_the_registry_and_changes_with_four_eyes(
     d = w.deployment(users=500_000)
     w.assessed(d, kind="low", **{"ap-users-per-month": "10k-1m"})  # tier I, but at scale
     w.under_review(d)
-    with pytest.raises(RuleViolation, match="deployed at scale .* 'safety' suite"):
+    with pytest.raises(RuleViolation, match=r"deployed at scale .* 'safety' suite"):
         w.approve(d, "rev2")
     proposed = w.r.propose_policy({"at_scale_users_per_month": 1_000_000,
                                    "at_scale_queries_per_month": 10_000_000},
                                   reason="national threshold", actor=w["admin"])
     with pytest.raises(RuleViolation, match="other than the one who proposed"):
         w.r.activate_policy(proposed["version"], actor=w["admin"])
-    with pytest.raises(PermissionDenied, match="may not policy.propose"):
+    with pytest.raises(PermissionDenied, match=r"may not policy.propose"):
         w.r.propose_policy({"min_items": 1}, reason="x", actor=w["rev1"])
     w.r.activate_policy(proposed["version"], actor=w["admin2"])
     decision = w.approve(d, "rev2")["decision"]
@@ -214,7 +214,7 @@ def test_a_new_version_starts_unapproved_and_moving_to_it_reopens(w: World) -> N
                          actor=w["dev"])
     moved = w.r.update_deployment(d, version_id=v2["id"], actor=w["rev1"])
     assert moved["status"] == "under_review"
-    with pytest.raises(RuleViolation, match="none is recorded for version 2.0.0"):
+    with pytest.raises(RuleViolation, match=r"none is recorded for version 2.0.0"):
         w.approve(d)
 
 

@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from tests.registry.world import World, answers
 
 from haia.errors import HaiaError
 from haia.registry.actors import Actor
 from haia.registry.service import PermissionDenied, Registry, RuleViolation
-from tests.registry.world import World, answers
 
 DATA = Path(__file__).with_name("data")
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from tests.conftest import run_haia
+from tests.registry.world import World, answers
 
 from haia.registry.service import Registry
-from tests.registry.world import World, answers
 
 
 @pytest.fixture

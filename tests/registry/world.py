@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from tests.registry.paths import EXAMPLES
 
 from haia.registry.actors import Actor
 from haia.registry.service import Registry
 from haia.registry.signing import sign_with
-from haia.suites.loader import load_suite
-from tests.registry.paths import EXAMPLES
+from haia.suites.loader import load_suite as _load_suite
 
 MODEL = "openai:triage-7b@http://127.0.0.1:9/v1"
 CORE = ("safety", "equity", "privacy")
@@ -28,6 +29,11 @@ PEOPLE = {  # name: (role, organisation)
     "pat": ("public", None),
 }
 INDEPENDENT = "AuditCo has no financial, contractual or personal ties to MedAI."
+
+
+@cache
+def load_suite(name: str) -> Any:
+    return _load_suite(name)
 
 
 def fake_deid(text: str) -> str:

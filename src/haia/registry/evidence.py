@@ -10,6 +10,7 @@ so the folder may move and still verify.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,7 @@ def report_evidence(folder: Path) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=64)
 def _suite_size(name: str, content_hash: str) -> int | None:
     """Items in suite ``name`` when the suite haia knows has the report's content hash."""
     from haia.suites.loader import load_suite
