@@ -272,6 +272,21 @@ def register(app: typer.Typer) -> None:
         waiting = f" (awaiting {data['awaiting']})" if data.get("awaiting") else ""
         console.print(f"deployment {data['id']}: {data['status']}{waiting}")
 
+    @registry.command("update-deployment")
+    def update_deployment(deployment: int,
+                          users_per_month: Annotated[int | None, typer.Option()] = None,
+                          queries_per_month: Annotated[int | None, typer.Option()] = None,
+                          version: Annotated[int | None, typer.Option(
+                              help="Move the deployment to this version id")] = None,
+                          user: As = None, key: Key = None, passphrase_env: Pass = None,
+                          db: Url = None) -> None:
+        """Change a deployment's scale or version (an approved one that crosses the at-scale
+        threshold or changes version goes back under review)."""
+        data = _registry(db).update_deployment(
+            deployment, users_per_month=users_per_month, queries_per_month=queries_per_month,
+            version_id=version, actor=actor(user, key, passphrase_env))
+        console.print(f"deployment {data['id']}: {data['status']}")
+
     @registry.command("review-assessment")
     def review_assessment(assessment: int,
                           accept: Annotated[bool, typer.Option(
