@@ -287,6 +287,22 @@ def register(app: typer.Typer) -> None:
             version_id=version, actor=actor(user, key, passphrase_env))
         console.print(f"deployment {data['id']}: {data['status']}")
 
+    @registry.command("due")
+    def due(reopen: Annotated[bool, typer.Option(
+                "--reopen", help="Send them back under review (reviewer)")] = False,
+            user: As = None, key: Key = None, passphrase_env: Pass = None,
+            db: Url = None) -> None:
+        """List approved deployments whose audits are older than the policy allows."""
+        reg = _registry(db)
+        items = reg.due()
+        for item in items:
+            console.print(f"deployment {item['deployment']}: {item['reason']}", highlight=False)
+        if not items:
+            console.print("no re-review due")
+        if reopen and items:
+            reopened = reg.reopen_due(actor=actor(user, key, passphrase_env))
+            console.print(f"{len(reopened)} deployment(s) back under review")
+
     @registry.command("review-assessment")
     def review_assessment(assessment: int,
                           accept: Annotated[bool, typer.Option(
@@ -455,11 +471,10 @@ def register(app: typer.Typer) -> None:
                 notes.append(f"{path}: recorded audit {recorded['audit']['id']}, signed by "
                              f"{recorded['auditor']} (key {recorded['fingerprint']})")
             else:
-                problems += verify_file(path)
-                if not problems:
-                    problems.append(f"{path.name}: not a report the registry recorded, and no "
+                own = verify_file(path)
+                problems += own or [f"{path.name}: not a report the registry recorded, and no "
                                     "--trusted-key given: the signature proves nothing about "
-                                    "who signed it")
+                                    "who signed it"]
         if bundle is not None:
             from haia.registry.dossier import verify_bundle
 

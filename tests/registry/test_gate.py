@@ -326,3 +326,22 @@ def test_ledger_signatures_prove_who_did_what(w: World, db_url: str) -> None:
 
 def test_model_is_the_versions(w: World) -> None:
     assert w.r.show("versions", 1)["model_id"] == MODEL
+
+
+def test_an_audit_older_than_the_policy_allows_makes_re_review_due(w: World,
+                                                                   db_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    d = w.ready()
+    w.approve(d)
+    assert w.r.due() == []
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audits SET at = '2024-01-01 00:00:00' WHERE id = 2"))
+    engine.dispose()
+    assert w.r.due() == [{"deployment": d, "audits": [2],
+                          "reason": "audit(s) 2 older than the policy's 365 days"}]
+    with pytest.raises(PermissionDenied, match="may not review"):
+        w.r.reopen_due(actor=w["dev"])
+    assert w.r.reopen_due(actor=w["rev2"])[0]["status"] == "under_review"
+    assert w.r.due() == []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -694,6 +694,38 @@ class Registry:
                                  at=_now())
             s.add(row)
             return self._record(s, row, "risk.accepted", actor)
+
+    def due(self) -> list[dict[str, Any]]:
+        """Approved deployments whose approval relied on an audit now older than the active
+        policy allows: their re-review is due."""
+        with self._sessions() as s:
+            return self._due(s)
+
+    def _due(self, s: Session) -> list[dict[str, Any]]:
+        _, policy = self._active(s)
+        limit = _now() - timedelta(days=policy.max_audit_age_days)
+        out = []
+        for d in s.scalars(select(Deployment).where(Deployment.status == "approved")):
+            last = s.scalars(select(Decision).where(
+                Decision.deployment_id == d.id, Decision.action == "approve")
+                .order_by(Decision.id.desc())).first()
+            ids = list((last.evidence or {}).get("audits", {}).values()) if last else []
+            stale = [a for a in (s.get(Audit, i) for i in ids) if a is not None and a.at < limit]
+            if stale:
+                out.append({"deployment": d.id, "audits": [a.id for a in stale],
+                            "reason": f"audit(s) {', '.join(str(a.id) for a in stale)} older "
+                                      f"than the policy's {policy.max_audit_age_days} days"})
+        return out
+
+    def reopen_due(self, *, actor: Actor) -> list[dict[str, Any]]:
+        """Send every deployment whose re-review is due (:meth:`due`) back under review."""
+        with self._tx() as s:
+            self._actor(s, actor, "review")
+            reopened = []
+            for item in self._due(s):
+                d = s.get(Deployment, item["deployment"])
+                reopened.append(self._reopen(s, d, actor, item["reason"]))
+            return reopened
 
     # -- incidents and feedback ----------------------------------------------------------------
     def report_incident(self, deployment_id: int, *, severity: str, description: str,
