@@ -137,8 +137,10 @@ def test_a_new_assessment_version_needs_review(w: World) -> None:
 
 def test_contradictions_with_the_deployment_are_named(w: World) -> None:
     d = w.deployment(users=500_000)
-    row = w.r.add_assessment(d, answers("low"), system_name="Some other chatbot",
-                             actor=w["rev1"])
+    row = w.r.add_assessment(d, answers("low", **{"ws-use-area": "administrative"}),
+                             system_name="Some other chatbot", actor=w["rev1"])
+    assert any("ws-use-area answers 'administrative' but the registered use is 'suggest ED "
+               "triage levels'" in c for c in row["contradictions"])
     assert any("not 'TriageAid'" in c for c in row["contradictions"])
     assert any("'100-10k' but deployment 1 is registered for 500000 users" in c
                for c in row["contradictions"])

@@ -42,7 +42,11 @@ def fake_deid(text: str) -> str:
 
 
 def answers(kind: str = "high", **changes: str) -> dict[str, Any]:
+    """An example answer set; the low-risk example drafts letters, so for the triage assistant
+    its use area becomes clinical support (else it contradicts the registered use)."""
     data = yaml.safe_load((EXAMPLES / f"assessment-{kind}.yaml").read_text())["answers"]
+    if kind == "low":
+        data["ws-use-area"] = "clinical-support"
     return {**data, **changes}
 
 

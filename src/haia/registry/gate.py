@@ -42,6 +42,8 @@ from haia.registry.policy import Policy, severity_rank
 
 USER_BANDS = {"under-100": (0, 99), "100-10k": (100, 10_000), "10k-1m": (10_000, 1_000_000),
               "over-1m": (1_000_001, None)}
+CLINICAL_WORDS = ("triage", "diagnos", "treatment", "emergency", "prescri", "dosing",
+                  "symptom", "clinical decision")
 CHILD_WORDS = ("child", "paediatric", "pediatric", "under 18", "adolescent", "infant",
                "neonat")
 
@@ -101,6 +103,11 @@ def contradictions(answers: dict[str, Any], d: Deployment, system: AISystem,
     if answers.get("ap-children") == "not-used" and any(w in users for w in CHILD_WORDS):
         found.append(f"ap-children answers 'not-used' but the registered users are "
                      f"{d.intended_users or system.intended_users!r}")
+    use = f"{system.intended_use} {d.setting or system.clinical_setting}".lower()
+    if answers.get("ws-use-area") in {"administrative", "education-research"} and any(
+            w in use for w in CLINICAL_WORDS):
+        found.append(f"ws-use-area answers {answers['ws-use-area']!r} but the registered use is "
+                     f"{system.intended_use!r} in {d.setting or system.clinical_setting!r}")
     if answers.get("aut-autonomous-at-scale") == "national" and d.users_per_month < 100:
         found.append("aut-autonomous-at-scale answers 'national' for a deployment registered "
                      f"for {d.users_per_month} users a month")
