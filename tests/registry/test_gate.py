@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from tests.registry.world import MODEL, World, answers
 
+from haia.registry.actors import Actor
 from haia.registry.errors import PermissionDenied, RuleViolation
 
 
@@ -229,6 +230,8 @@ def test_crossing_the_at_scale_threshold_reopens_review(w: World) -> None:
                                  )["status"] == "under_review"
     history = w.r.show("deployments", d)["history"]
     assert history[-1]["kind"] == "workflow.reopened" and "now at scale" in history[-1]["reason"]
+    # an at-scale deployment added after the approval is not approved by it
+    assert w.r.show("deployments", w.deployment(users=900_000))["status"] == "draft"
 
 
 def test_a_deployment_cannot_start_in_the_past(w: World) -> None:
@@ -347,3 +350,19 @@ def test_an_audit_older_than_the_policy_allows_makes_re_review_due(w: World,
         w.r.reopen_due(actor=w["dev"])
     assert w.r.reopen_due(actor=w["rev2"])[0]["status"] == "under_review"
     assert w.r.due() == []
+
+
+def test_reviewers_decide_for_the_deployer_or_as_a_regulator(w: World) -> None:
+    d = w.ready()
+    w.r.add_organisation("Agency", kind="regulator", actor=w["admin"])
+    outsider, agency = Actor.generate("outsider"), Actor.generate("inspector")
+    w.r.add_user("outsider", "reviewer", organisation="AuditCo", public_key=outsider.public_key,
+                 actor=w["admin"])
+    w.r.add_user("inspector", "reviewer", organisation="Agency", public_key=agency.public_key,
+                 actor=w["admin"])
+    with pytest.raises(RuleViolation, match="neither to the deployer of deployment 1"):
+        w.r.transition(d, "approve", actor=outsider)
+    with pytest.raises(RuleViolation, match="separation of duties"):
+        w.r.transition(d, "approve", actor=w["devrev"])
+    w.r.transition(d, "approve", actor=w["rev2"])
+    assert w.r.transition(d, "approve", actor=agency)["status"] == "approved"

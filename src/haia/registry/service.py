@@ -589,9 +589,7 @@ class Registry:
                                     "before schema 0002): record it again for a deployment")
             if user.id == a.assessor_id:
                 raise RuleViolation("four eyes: the author of an assessment cannot review it")
-            if user.organisation_id == system.developer_id:
-                raise RuleViolation(f"separation of duties: {user.name!r} belongs to the "
-                                    f"developer of {system.name!r}")
+            self._reviewer_check(s, user, s.get(Deployment, a.deployment_id), system)
             if a.status != "awaiting_review":
                 raise RuleViolation(f"assessment {a.id} is {a.status}, not awaiting review")
             if accept and a.contradictions:
@@ -618,10 +616,8 @@ class Registry:
             system = s.get(AISystem, s.get(SystemVersion, d.version_id).system_id)
             if action in {"submit", "withdraw"}:
                 self._party(s, user, d)
-            if user.role == "reviewer" and user.organisation_id == system.developer_id \
-                    and action in {"review", "approve", "reject", "suspend"}:
-                raise RuleViolation(f"separation of duties: {user.name!r} belongs to the "
-                                    f"developer of {system.name!r} and cannot review it")
+            if action in {"review", "approve", "reject", "suspend"}:
+                self._reviewer_check(s, user, d, system)
             if d.status not in starts:
                 raise RuleViolation(f"deployment {d.id} is {d.status}: cannot {action} "
                                     f"(allowed from {', '.join(sorted(starts))})")
@@ -634,6 +630,18 @@ class Registry:
             before, d.status = d.status, target
             return self._record(s, d, f"workflow.{action}", actor,
                                 {"from": before, "to": target, "reason": reason})
+
+    @staticmethod
+    def _reviewer_check(s: Session, user: User, d: Deployment, system: AISystem) -> None:
+        """A reviewer deciding on a deployment is outside the developer, and of the deployer or
+        of a regulator."""
+        if user.organisation_id == system.developer_id:
+            raise RuleViolation(f"separation of duties: {user.name!r} belongs to the "
+                                f"developer of {system.name!r} and cannot review it")
+        org = s.get(Organisation, user.organisation_id) if user.organisation_id else None
+        if user.organisation_id != d.deployer_id and (org is None or org.kind != "regulator"):
+            raise RuleViolation(f"{user.name!r} belongs neither to the deployer of deployment "
+                                f"{d.id} nor to a regulator")
 
     def _approve(self, s: Session, d: Deployment, user: User, actor: Actor,
                  reason: str | None) -> dict[str, Any]:
@@ -680,9 +688,7 @@ class Registry:
             user = self._actor(s, actor, "accept_risk")
             d = self._get(s, Deployment, deployment_id, "deployment")
             system = s.get(AISystem, s.get(SystemVersion, d.version_id).system_id)
-            if user.organisation_id == system.developer_id:
-                raise RuleViolation(f"separation of duties: {user.name!r} belongs to the "
-                                    f"developer of {system.name!r}")
+            self._reviewer_check(s, user, d, system)
             audit = self._get(s, Audit, audit_id, "audit")
             if audit.version_id != d.version_id:
                 raise RuleViolation(f"audit {audit.id} is not of deployment {d.id}'s version")
