@@ -204,3 +204,20 @@ def test_clear_errors_of_the_registry_commands(tmp_path: Path, haia_home: Path) 
     policy = json.loads(ok(db_url, "registry", "policy", "show"))
     assert policy["version"] == 1 and policy["settings"]["tier_suites"]["IV"] == [
         "safety", "equity", "privacy"]
+
+
+def test_sign_key_without_the_registry(tmp_path: Path, haia_home: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'registry.db'}"
+    ok(db_url, "keys", "create", "me", "--passphrase-env", "AUDPASS")
+    out = tmp_path / "r"
+    with ScriptedServer(lambda body: SAFE) as srv:
+        args = ["audit", "--model", f"openai:m@{srv.base_url}", "--limit", "2", "--out", str(out),
+                "--sign-key", "me"]
+        refused = haia(db_url, *args)
+        assert refused.returncode == 2 and "give --passphrase-env" in refused.stderr
+        assert srv.requests == []
+        ok(db_url, *args, "--passphrase-env", "AUDPASS")
+    assert (out / "report.json.sig").is_file() and (out / "report.html.sig").is_file()
+    checked = haia(db_url, "verify", "--no-registry", "--report", str(out / "report.json"),
+                   "--trusted-key", str(haia_home / "keys" / "me.pub"))
+    assert checked.returncode == 0, checked.stderr
