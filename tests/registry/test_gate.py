@@ -366,3 +366,12 @@ def test_reviewers_decide_for_the_deployer_or_as_a_regulator(w: World) -> None:
         w.r.transition(d, "approve", actor=w["devrev"])
     w.r.transition(d, "approve", actor=w["rev2"])
     assert w.r.transition(d, "approve", actor=agency)["status"] == "approved"
+
+
+def test_only_a_deployment_of_a_version_can_be_approved(w: World) -> None:
+    w.r.add_system("Bare", developer="MedAI", intended_use="u", clinical_setting="s",
+                   intended_users="u", actor=w["dev"])  # a system with no version
+    with pytest.raises(Exception, match="no deployment 'Bare'"):
+        w.r.transition("Bare", "approve", actor=w["rev2"])  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="no version 99"):
+        w.r.add_deployment(99, "Site", deployer="CityHealth", actor=w["rev1"])

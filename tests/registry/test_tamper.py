@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,23 @@ def test_a_consistent_rewrite_is_caught_by_the_published_root(store: tuple[str, 
     assert f"ledger rewritten: its first {size} events no longer match" in anchored.stderr
     bad = verify(url, "--expect-root", "12:abc")
     assert bad.returncode == 2 and "expected SIZE:ROOT" in bad.stderr
+
+
+def test_a_report_re_signed_with_a_new_key_under_the_auditors_name(
+        store: tuple[str, Path], tmp_path: Path) -> None:
+    """Without --trusted-key, the registry's key of the recorded auditor decides."""
+    from haia.registry.actors import Actor
+    from haia.registry.signing import sign_with
+
+    url, report = store
+    sign_with(report, Actor.generate("aud").key, "aud")  # same content, a brand-new key
+    resigned = verify(url, "--report", str(report))
+    assert resigned.returncode == 1
+    assert "is not the registered key of auditor 'aud'" in resigned.stderr
+    data = json.loads(report.read_text())
+    data["findings"] = []
+    data["run"]["counts"]["errors"] = 7
+    report.write_text(json.dumps(data))
+    sign_with(report, Actor.generate("aud").key, "aud")  # stripped, then signed anew
+    stripped = verify(url, "--report", str(report))
+    assert stripped.returncode == 1 and "not a report the registry recorded" in stripped.stderr
