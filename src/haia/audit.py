@@ -56,6 +56,7 @@ class AuditConfig:
     include_responses: bool = False
     sustainability: str | None = None
     judge: str | None = None
+    subject: dict[str, Any] | None = None  # the registered system/version/auditor audited
 
     def validate(self) -> None:
         checks = [
@@ -285,5 +286,7 @@ def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditCon
                           include_responses=config.include_responses, comparisons=comparisons,
                           disparities=disparities(scores), sustainability=sustainability)
     report["run"]["failures"] = failures
+    if config.subject:
+        report["subject"] = dict(config.subject)
     write_report(report, out_dir)
     return report, findings

@@ -110,12 +110,19 @@ def audit(
              "agreement of the judge and the rule-based grader")] = None,
     system: Annotated[int | None, typer.Option(
         help="Attach the run to this registered system VERSION id (needs --auditor)")] = None,
+    deployment: Annotated[int | None, typer.Option(
+        help="With --system: the deployment the audit is for  [default: every deployment of "
+             "the version]")] = None,
     auditor: Annotated[str | None, typer.Option(
         help="The registered auditor recording the run (with --system)")] = None,
     independence: Annotated[str | None, typer.Option(
         help="The auditor's declaration of independence from the developer")] = None,
     sign_key: Annotated[str | None, typer.Option(
-        help="Sign report.json, report.html and report.pdf with this key (name or path)")] = None,
+        help="Sign report.json, report.html and report.pdf with this key (name or path); with "
+             "--system, the auditor's registered key  [default: $HAIA_HOME/keys/AUDITOR.key]")
+    ] = None,
+    passphrase_env: Annotated[str | None, typer.Option(
+        help="Environment variable holding the signing key's passphrase")] = None,
     max_failed: Annotated[float, typer.Option(
         help="Share of requests (0-1) that may fail (unreachable, 401, 5xx, malformed answer) "
              "before the audit exits 3")] = 0.0,
@@ -137,14 +144,10 @@ def audit(
         _refuse_ignored_on_resume(ctx)
     if not 0 <= max_failed <= 1:
         raise HaiaError("--max-failed must be a share between 0 and 1")
-    registry = None
-    if system is not None:  # fail before the run, not after it
-        if not auditor:
-            raise HaiaError("--system needs --auditor NAME (a registered auditor)")
-        from haia.cli_registry import _registry
-
-        registry = _registry(None)
-        registry.show("versions", system)
+    registry = signer = None
+    if system is not None or sign_key:  # every refusal before the first request, not after
+        registry, signer = _registry_checks(config, system, deployment, auditor, independence,
+                                            sign_key, passphrase_env, resume)
     bar = _progress_bar()
     task: list[int] = []
     started: list[str] = []
@@ -174,14 +177,17 @@ def audit(
     finally:
         bar.stop()
     _print_summary(result.report, result.out_dir)
-    if sign_key:
-        from haia.cli_registry import sign_report
+    if signer is not None:
+        from haia.registry.signing import sign_with
 
         for name in ("report.json", "report.html", "report.pdf"):
-            sign_report(result.out_dir / name, sign_key, auditor, None)
-        console.print(f"Signed with key {sign_key}")
+            if (result.out_dir / name).is_file():
+                sign_with(result.out_dir / name, signer.key, signer.name)
+        console.print(f"Signed by {signer.name} (key {signer.fingerprint})")
     if registry is not None and system is not None:
-        _attach(registry, result, system, auditor or "", independence)
+        row = registry.record_audit(system, result.out_dir, actor=signer,
+                                    independence=independence, deployment_id=deployment)
+        console.print(f"Recorded as audit {row['id']} of system version {system}")
     failures = result.report["run"].get("failures") or {}
     if threshold is not None and any(f.severity >= threshold for f in result.findings):
         err.print(f"[red]A finding reached severity {threshold.name}: failing (--fail-on).")
@@ -201,19 +207,30 @@ def _severity_counts(report: dict) -> dict[str, int]:
     return counts
 
 
-def _attach(registry: Any, result: Any, version_id: int, auditor: str,
-            independence: str | None) -> None:
-    """Record a finished run as an audit of a registered system version."""
-    report = result.report
-    row = registry.record_audit(
-        version_id, run_id=report["run"]["run_id"], suite=report["run"]["suite"],
-        model=report["run"]["model"],
-        findings={"counts": _severity_counts(report),
-                  "ids": [f["id"] for f in report["findings"]][:100]},
-        auditor=auditor,
-        report_path=str((result.out_dir / "report.json").resolve()),
-        independence=independence)
-    console.print(f"Recorded as audit {row['id']} of system version {version_id}")
+def _registry_checks(config: Any, system: int | None, deployment: int | None,
+                     auditor: str | None, independence: str | None, sign_key: str | None,
+                     passphrase_env: str | None, resume: str | None) -> tuple[Any, Any]:
+    """Load the signing key and, with --system, check the auditor, version, deployment and
+    model against the registry, all before the run; name the report's subject."""
+    from haia.cli_registry import _registry, actor, key_path
+
+    if system is None:
+        return None, actor(auditor or key_path(sign_key or "").stem, sign_key, passphrase_env)
+    if not auditor:
+        raise HaiaError("--system needs --auditor NAME (a registered auditor)")
+    if resume:
+        raise HaiaError("--system records a new run: start it with --system rather than "
+                        "--resume")
+    signer = actor(auditor, sign_key, passphrase_env)
+    registry = _registry(None)
+    subject = registry.check_auditor(system, actor=signer, independence=independence,
+                                     deployment_id=deployment, model=config.model)
+    config.subject = {k: subject[k] for k in ("system", "version", "version_id", "model_id",
+                                                "deployment_id", "auditor", "independence")}
+    if config.limit is not None:
+        err.print("[yellow]note:[/] a --limit run is recorded but is not a full audit: the "
+                  "approval gate will not rely on it", highlight=False)
+    return registry, signer
 
 
 def _print_summary(report: dict, out_dir: Path) -> None:

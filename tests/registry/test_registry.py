@@ -1,143 +1,100 @@
-"""Every registry operation, on SQLite and PostgreSQL, with roles and governance rules."""
+"""Registry basics on SQLite and PostgreSQL: every operation ledgered and signed, the first
+admin, clear errors, and a registry written by schema 0001 migrated with a clear message."""
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
+from tests.registry.world import World, answers
 
 from haia.errors import HaiaError
-from haia.registry.service import PermissionDenied, Policy, Registry, RuleViolation
+from haia.registry.actors import Actor
+from haia.registry.service import PermissionDenied, Registry, RuleViolation
+
+DATA = Path(__file__).with_name("data")
 
 
-def seeded(url: str, policy: Policy | None = None) -> Registry:
-    """A registry with an admin, a developer organisation and an auditing one, and a system."""
-    r = Registry(url, policy)
-    r.add_user("admin", "admin")
-    r.add_organisation("MedAI", kind="developer", actor="admin")
-    r.add_organisation("AuditCo", kind="auditor", actor="admin")
-    r.add_user("dev", "developer", organisation="MedAI", actor="admin")
-    r.add_user("insider", "auditor", organisation="MedAI", actor="admin")
-    r.add_user("aud", "auditor", organisation="AuditCo", actor="admin")
-    r.add_user("rev", "reviewer", organisation="AuditCo", actor="admin")
-    r.add_user("pub", "public", actor="admin")
-    r.add_system("TriageAid", developer="MedAI", intended_use="suggest ED triage levels",
-                 clinical_setting="emergency department", intended_users="triage nurses",
-                 modalities=["text"], model_provider="MedAI", actor="dev")
-    r.add_version("TriageAid", "1.0", model_id="openai:triage@http://x", actor="dev")
-    return r
-
-
-def low_risk_answers() -> dict:
-    import yaml
-    from tests.registry.paths import EXAMPLES
-
-    return yaml.safe_load((EXAMPLES / "assessment-low.yaml").read_text())["answers"]
-
-
-def test_every_operation_is_stored_and_ledgered(db_url: str) -> None:
-    r = seeded(db_url)
-    r.add_deployment(1, "City Hospital", users_per_month=40, queries_per_month=900, actor="dev")
-    r.record_audit(1, run_id="r1", suite="starter", model="m", findings={"high": 1},
-                   auditor="aud", independence="No ties to MedAI.")
-    r.add_assessment("TriageAid", low_risk_answers(), assessor="dev")
-    r.report_incident(1, severity="medium", description="wrong level for sepsis", reporter="rev")
-    r.add_feedback("TriageAid", stakeholder="patient", text="Please explain the AI's role")
-    counts = {t: len(r.list(t)) for t in ("organisations", "users", "systems", "versions",
-                                          "deployments", "audits", "assessments", "incidents",
-                                          "feedback")}
-    assert counts == {"organisations": 2, "users": 6, "systems": 1, "versions": 1,
+def test_every_operation_is_stored_ledgered_and_signed(db_url: str, tmp_path: Path) -> None:
+    w = World(db_url, tmp_path)
+    d = w.deployment(users=40)
+    w.audit("safety", d)
+    w.r.add_assessment(d, answers("low", **{"ap-users-per-month": "under-100"}),
+                       actor=w["rev1"])
+    w.r.report_incident(d, severity="medium", description="wrong level", actor=w["rev1"])
+    w.r.add_feedback("TriageAid", stakeholder="patient", text="Please explain the AI's role")
+    counts = {t: len(w.r.list(t)) for t in ("organisations", "users", "systems", "versions",
+                                            "deployments", "audits", "assessments",
+                                            "incidents", "feedback", "policies")}
+    assert counts == {"organisations": 3, "users": 11, "systems": 1, "versions": 1,
                       "deployments": 1, "audits": 1, "assessments": 1, "incidents": 1,
-                      "feedback": 1}
-    shown = r.show("systems", "TriageAid")
-    assert shown["status"] == "draft" and shown["history"][0]["kind"] == "system.created"
-    kinds = [e.kind for e in r.events()]
-    assert len(kinds) == sum(counts.values())
-    assert r.verify() == []
-    assert r.events()[-1].actor == "public"
+                      "feedback": 1, "policies": 1}
+    signed = w.r.signed_events()
+    assert len(signed) == sum(counts.values())
+    unsigned = [e.kind for e, sig, _ in signed if sig is None]
+    assert unsigned == ["feedback.received"] and signed[-1][0].actor == "public"
+    assert {fp for _, _, fp in signed if fp} <= {a.fingerprint for a in w.actors.values()}
+    assert w.r.verify() == []
 
 
-def test_roles_are_enforced(db_url: str) -> None:
-    r = seeded(db_url)
-    with pytest.raises(PermissionDenied, match="may not system"):
-        r.add_system("X", developer="MedAI", intended_use="u", clinical_setting="s",
-                     intended_users="u", actor="pub")
-    with pytest.raises(PermissionDenied, match="no registered user"):
-        r.add_version("TriageAid", "2", model_id="m", actor="mallory")
-    with pytest.raises(PermissionDenied, match="may not user"):
-        r.add_user("eve", "admin", actor="dev")
-    with pytest.raises(PermissionDenied, match="may not approve"):
-        r.transition("TriageAid", "approve", actor="dev")
-    with pytest.raises(HaiaError, match="already exists"):
-        r.add_organisation("MedAI", actor="admin")
-
-
-def test_the_first_user_must_be_an_admin(db_url: str) -> None:
+def test_the_first_user_is_an_admin_who_registers_themself(db_url: str) -> None:
     r = Registry(db_url)
     with pytest.raises(RuleViolation, match="first user"):
-        r.add_user("x", "developer")
+        r.add_user("x", "developer", actor=Actor.generate("x"))
+    with pytest.raises(RuleViolation, match="registers themself"):
+        r.add_user("root", "admin", actor=Actor.generate("someone"))
     with pytest.raises(PermissionDenied, match="needs an acting user"):
-        r.add_system("S", developer=1, intended_use="u", clinical_setting="s",
-                     intended_users="u")
+        r.add_organisation("Org")
     assert r.list("users") == [] and r.events() == []
+    root = Actor.generate("root")
+    r.add_user("root", "admin", actor=root)
+    assert r.policy()[0] == 1 and r.verify() == []
+    with pytest.raises(RuleViolation, match="needs a public key"):
+        r.add_user("aud", "auditor", organisation=None, actor=root)
+    with pytest.raises(RuleViolation, match="must belong to an organisation"):
+        r.add_user("aud", "auditor", public_key=Actor.generate("aud").public_key, actor=root)
 
 
-def test_separation_of_duties(db_url: str) -> None:
-    r = seeded(db_url)
-    with pytest.raises(RuleViolation, match="separation of duties"):
-        r.record_audit(1, run_id="r", suite="s", model="m", findings={}, auditor="insider")
-    r.transition("TriageAid", "submit", actor="dev")
-    r.add_user("devrev", "reviewer", organisation="MedAI", actor="admin")
-    with pytest.raises(RuleViolation, match="separation of duties"):
-        r.transition("TriageAid", "review", actor="devrev")
-    assert r.list("audits") == []
-    assert r.verify() == []
-
-
-def test_workflow_and_the_at_scale_rule(db_url: str) -> None:
-    r = seeded(db_url, Policy(at_scale_users_per_month=10_000))
-    r.add_deployment(1, "Regional network", users_per_month=25_000, actor="dev")
-    with pytest.raises(RuleViolation, match="cannot review"):
-        r.transition("TriageAid", "review", actor="rev")  # still a draft
-    r.transition("TriageAid", "submit", actor="dev")
-    r.transition("TriageAid", "review", actor="rev")
-    with pytest.raises(RuleViolation, match="no impact assessment"):
-        r.transition("TriageAid", "approve", actor="rev")
-    r.add_assessment("TriageAid", low_risk_answers(), assessor="dev")
-    with pytest.raises(RuleViolation, match=r"deployed at scale .* independent audit"):
-        r.transition("TriageAid", "approve", actor="rev")
-    r.record_audit(1, run_id="r1", suite="equity", model="m", findings={}, auditor="aud")
-    with pytest.raises(RuleViolation, match="independent audit"):  # no declaration: not independent
-        r.transition("TriageAid", "approve", actor="rev")
-    r.record_audit(1, run_id="r2", suite="equity", model="m", findings={}, auditor="aud",
-                   independence="No financial or personal ties to MedAI.")
-    assert r.transition("TriageAid", "approve", actor="rev")["status"] == "approved"
-    assert r.transition("TriageAid", "monitor", actor="rev")["status"] == "in_monitoring"
-    r.report_incident(1, severity="high", description="missed sepsis", reporter="aud")
-    assert r.show("systems", 1)["status"] == "under_review"  # an incident re-opens review
-    trail = [(e.kind, e.actor) for e in r.events() if e.subject == "systems/1"]
-    assert trail == [("system.created", "dev"), ("workflow.submit", "dev"),
-                     ("workflow.review", "rev"), ("workflow.approve", "rev"),
-                     ("workflow.monitor", "rev"), ("workflow.reopened", "aud")]
-    assert r.transition("TriageAid", "retire", actor="dev")["status"] == "retired"
-    assert r.verify() == []
-
-
-def test_below_scale_needs_no_independent_audit(db_url: str) -> None:
-    r = seeded(db_url, Policy(at_scale_users_per_month=10_000))
-    r.add_deployment(1, "One clinic", users_per_month=30, actor="dev")
-    r.add_assessment("TriageAid", low_risk_answers(), assessor="dev")
-    r.transition("TriageAid", "submit", actor="dev")
-    r.transition("TriageAid", "review", actor="rev")
-    assert r.transition("TriageAid", "approve", actor="rev")["status"] == "approved"
-
-
-def test_bad_input_is_a_clear_error(db_url: str) -> None:
-    r = seeded(db_url)
+def test_bad_input_is_a_clear_error(db_url: str, tmp_path: Path) -> None:
+    w = World(db_url, tmp_path)
     with pytest.raises(HaiaError, match="unknown role"):
-        r.add_user("z", "overlord", actor="admin")
+        w.r.add_user("z", "overlord", actor=w["admin"])
     with pytest.raises(HaiaError, match="no system 'Nope'"):
-        r.add_version("Nope", "1", model_id="m", actor="dev")
+        w.r.add_version("Nope", "1", model_id="m", actor=w["dev"])
     with pytest.raises(HaiaError, match="must not be empty"):
-        r.add_deployment(1, "  ", actor="dev")
+        w.r.add_deployment(1, "  ", actor=w["dev"])
     with pytest.raises(HaiaError, match="unknown action"):
-        r.transition("TriageAid", "launch", actor="dev")
+        w.r.transition(1, "launch", actor=w["dev"])
+    with pytest.raises(HaiaError, match="unknown policy setting 'free_pass'"):
+        w.r.propose_policy({"free_pass": True}, reason="x", actor=w["admin"])
+    assert w.r.verify() == []
+
+
+def test_a_registry_of_schema_0001_opens_migrated(tmp_path: Path) -> None:
+    """The dump was written by the code before this change: one system approved with a "."
+    independence statement and no deployment-level evidence."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript((DATA / "registry-0001.sql").read_text())
+    r = Registry(f"sqlite:///{path}")
+    assert r.migration_note is not None
+    assert "migrated from schema 0001 to 0002" in r.migration_note
+    assert "1 deployment(s) under review" in r.migration_note
+    assert r.show("deployments", 1)["status"] == "under_review"  # the old approval is void
+    assert r.policy()[0] == 1
+    assert r.verify() == []
+    again = Registry(f"sqlite:///{path}")
+    assert again.migration_note is None and again.verify() == []
+    # legacy users have no key; one claims their own first key, then acts with it
+    admin = Actor.generate("admin")
+    with pytest.raises(PermissionDenied, match="no registered signing key"):
+        r.add_organisation("New", actor=admin)
+    r.register_key("admin", admin.public_key, actor=admin)
+    r.add_organisation("New", actor=admin)
+    rev = Actor.generate("rev")
+    r.register_key("rev", rev.public_key, actor=admin)
+    with pytest.raises(RuleViolation, match="neither to the deployer of deployment 1 nor to a "
+                                            "regulator"):
+        r.transition(1, "approve", actor=rev)  # the old approval cannot simply be repeated
     assert r.verify() == []

@@ -6,38 +6,26 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import create_engine, text
 from tests.conftest import run_haia
-from tests.registry.paths import EXAMPLES
+from tests.registry.world import World, answers
 
 from haia.registry.service import Registry
 
 
 @pytest.fixture
 def store(db_url: str, tmp_path: Path, haia_home: Path) -> tuple[str, Path]:
-    """A registry with a system, an audit whose report is signed, an assessment and feedback."""
-    r = Registry(db_url)
-    r.add_user("admin", "admin")
-    r.add_organisation("MedAI", kind="developer", actor="admin")
-    r.add_organisation("AuditCo", kind="auditor", actor="admin")
-    r.add_user("dev", "developer", organisation="MedAI", actor="admin")
-    r.add_user("aud", "auditor", organisation="AuditCo", actor="admin")
-    r.add_system("NoteAid", developer="MedAI", intended_use="draft discharge letters",
-                 clinical_setting="wards", intended_users="doctors", actor="dev")
-    r.add_version("NoteAid", "1", model_id="m", actor="dev")
-    report = tmp_path / "report.json"
-    report.write_text(json.dumps({"findings": [], "run": {"run_id": "r1"}}))
-    keys = tmp_path / "keys"
-    assert run_haia("keys", "create", "aud", "--directory", str(keys)).returncode == 0
-    signed = run_haia("sign", str(report), "--key", str(keys / "aud.key"), "--signer", "aud")
-    assert signed.returncode == 0, signed.stderr
-    r.record_audit(1, run_id="r1", suite="starter", model="m", findings={}, auditor="aud",
-                   report_path=str(report), independence="independent")
-    answers = yaml.safe_load((EXAMPLES / "assessment-low.yaml").read_text())["answers"]
-    r.add_assessment("NoteAid", answers, assessor="aud")
-    r.add_feedback("NoteAid", stakeholder="patient", text="clear letters")
-    return db_url, report
+    """A registry with a system, a deployment, an audit whose report is signed, an assessment
+    and feedback."""
+    w = World(db_url, tmp_path)
+    d = w.deployment(users=50)
+    audit = w.audit("safety", d)
+    w.r.add_assessment(d, answers("low", **{"ap-users-per-month": "under-100"}),
+                       actor=w["rev1"])
+    w.r.add_feedback("TriageAid", stakeholder="reviewer", text="clear letters", actor=w["rev1"])
+    assert audit == 1
+    folder = tmp_path / "report-1"
+    return db_url, folder / "report.json"
 
 
 def verify(url: str, *extra: str):
@@ -56,7 +44,8 @@ def test_untouched_store_verifies(store: tuple[str, Path]) -> None:
     url, report = store
     result = verify(url, "--report", str(report))
     assert result.returncode == 0, result.stderr
-    assert "ledger intact: 10 events" in result.stdout and "signature valid" in result.stdout
+    assert "ledger intact: 21 events" in result.stdout and "signature valid" in result.stdout
+    assert "recorded audit 1, signed by aud" in result.stdout
 
 
 def test_editing_one_field_of_one_row(store: tuple[str, Path]) -> None:
@@ -84,13 +73,13 @@ def test_inserting_a_row_outside_haia(store: tuple[str, Path]) -> None:
 
 def test_swapping_two_events(store: tuple[str, Path]) -> None:
     url, _ = store
-    sql(url, "UPDATE ledger SET seq = -1 WHERE seq = 4",
-        "UPDATE ledger SET seq = 4 WHERE seq = 5",
-        "UPDATE ledger SET seq = 5 WHERE seq = -1")
+    sql(url, "UPDATE ledger SET seq = -1 WHERE seq = 7",
+        "UPDATE ledger SET seq = 7 WHERE seq = 8",
+        "UPDATE ledger SET seq = 8 WHERE seq = -1")
     result = verify(url)
     assert result.returncode == 1
-    assert "events out of order: event 5 (user.created) is stored at position 4" in result.stderr
-    assert "event 4 (user.created) is stored at position 5" in result.stderr
+    assert "events out of order: event 8 (user.created) is stored at position 7" in result.stderr
+    assert "event 7 (user.created) is stored at position 8" in result.stderr
 
 
 def test_deleting_an_event_and_editing_an_event(store: tuple[str, Path]) -> None:
@@ -111,13 +100,11 @@ def test_one_byte_of_a_signed_report(store: tuple[str, Path]) -> None:
     result = verify(url, "--report", str(report))
     assert result.returncode == 1
     assert "report.json: content changed since signing" in result.stderr
-    assert "audits/1: report file" in result.stderr and "changed since it was recorded" \
-        in result.stderr
 
 
 def test_a_consistent_rewrite_is_caught_by_the_published_root(store: tuple[str, Path]) -> None:
-    """Edit an event and re-hash every later one: the chain is whole again, but the ledger no
-    longer extends the root published before."""
+    """Edit an event and re-hash every later one: the chain is whole again, but the events'
+    signatures no longer match, and the ledger no longer extends the root published before."""
     from haia.registry import ledger
 
     url, _ = store
@@ -127,7 +114,7 @@ def test_a_consistent_rewrite_is_caught_by_the_published_root(store: tuple[str, 
     forged: list[ledger.Event] = []
     for event in events:
         payload = dict(event.payload)
-        if event.seq == 3:
+        if event.seq == 4:
             payload["row"] = {**payload["row"], "country": "Elsewhere"}
         prev = forged[-1] if forged else None
         forged.append(ledger.make_event(prev, event.kind, event.subject, event.actor, payload,
@@ -142,9 +129,31 @@ def test_a_consistent_rewrite_is_caught_by_the_published_root(store: tuple[str, 
         conn.execute(text("UPDATE organisations SET country = 'Elsewhere' WHERE id = 2"))
     engine.dispose()
     plain = verify(url)
-    assert plain.returncode == 0, plain.stderr  # the chain alone cannot tell
+    assert plain.returncode == 1  # the chain alone cannot tell; the actors' signatures can
+    assert "event 4 (organisation.created): signature is not by the key registered for " \
+        "'admin'" in plain.stderr
     anchored = verify(url, "--expect-root", f"{size}:{root}")
     assert anchored.returncode == 1
     assert f"ledger rewritten: its first {size} events no longer match" in anchored.stderr
     bad = verify(url, "--expect-root", "12:abc")
     assert bad.returncode == 2 and "expected SIZE:ROOT" in bad.stderr
+
+
+def test_a_report_re_signed_with_a_new_key_under_the_auditors_name(
+        store: tuple[str, Path], tmp_path: Path) -> None:
+    """Without --trusted-key, the registry's key of the recorded auditor decides."""
+    from haia.registry.actors import Actor
+    from haia.registry.signing import sign_with
+
+    url, report = store
+    sign_with(report, Actor.generate("aud").key, "aud")  # same content, a brand-new key
+    resigned = verify(url, "--report", str(report))
+    assert resigned.returncode == 1
+    assert "is not the registered key of auditor 'aud'" in resigned.stderr
+    data = json.loads(report.read_text())
+    data["findings"] = []
+    data["run"]["counts"]["errors"] = 7
+    report.write_text(json.dumps(data))
+    sign_with(report, Actor.generate("aud").key, "aud")  # stripped, then signed anew
+    stripped = verify(url, "--report", str(report))
+    assert stripped.returncode == 1 and "not a report the registry recorded" in stripped.stderr

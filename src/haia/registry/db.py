@@ -56,17 +56,36 @@ def _safe(url: str) -> str:
         return "<unparseable URL>"
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every bundled migration not yet applied (``alembic upgrade head``)."""
+def revision(engine: Engine) -> str | None:
+    """The schema revision of the database (None when it has none yet)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Apply every bundled migration not yet applied (``alembic upgrade head``); return the
+    revisions before and after."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        before = revision(engine)
+        sqlite = engine.dialect.name == "sqlite"
+        with engine.connect() as connection:
+            if sqlite:  # batch migrations recreate tables others refer to
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+        return before, revision(engine)
     except Exception as exc:
         if isinstance(exc, HaiaError):
             raise
@@ -74,8 +93,10 @@ def upgrade(engine: Engine) -> None:
                         f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
 
 
-def open_session_factory(url: str | None = None) -> sessionmaker[Session]:
-    """A session factory on an up-to-date registry database."""
+def open_session_factory(url: str | None = None
+                         ) -> tuple[sessionmaker[Session], tuple[str | None, str | None]]:
+    """A session factory on an up-to-date registry database, and the schema revisions
+    before and after opening it."""
     engine = make_engine(url)
-    upgrade(engine)
-    return sessionmaker(engine, expire_on_commit=False)
+    revisions = upgrade(engine)
+    return sessionmaker(engine, expire_on_commit=False), revisions

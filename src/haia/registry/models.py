@@ -12,6 +12,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 ROLES = ("admin", "auditor", "developer", "reviewer", "public")
 STATUSES = ("draft", "submitted", "under_review", "approved", "rejected", "in_monitoring",
             "retired")
+"""Statuses of the legacy per-system workflow (schema 0001); kept readable, no longer moved."""
+DEPLOYMENT_STATUSES = ("draft", "submitted", "under_review", "approved", "rejected",
+                       "suspended", "withdrawn")
+"""The approval workflow is per deployment (a version at a site, for a deployer)."""
+INCIDENT_STATUSES = ("held", "reported", "triaged", "investigating", "resolved", "dismissed")
 
 
 class Base(DeclarativeBase):
@@ -33,6 +38,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     email: Mapped[str | None] = mapped_column(String(200))
+    public_key: Mapped[str | None] = mapped_column(Text)  # Ed25519, base64 raw
+    key_fingerprint: Mapped[str | None] = mapped_column(String(16))
 
 
 class AISystem(Base):
@@ -67,6 +74,10 @@ class Deployment(Base):
     start_date: Mapped[date | None] = mapped_column(Date)
     users_per_month: Mapped[int] = mapped_column(Integer, default=0)
     queries_per_month: Mapped[int] = mapped_column(Integer, default=0)
+    deployer_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    setting: Mapped[str | None] = mapped_column(String(200))
+    intended_users: Mapped[str | None] = mapped_column(String(200))
 
 
 class Audit(Base):
@@ -83,6 +94,10 @@ class Audit(Base):
     independence: Mapped[str | None] = mapped_column(Text)
     independent: Mapped[int] = mapped_column(Integer, default=0)
     at: Mapped[datetime] = mapped_column(DateTime)
+    deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id"))
+    # read from the signed report itself: suite version/hash, items run and in the suite, the
+    # --limit used, failures, report files by content hash, the signer's key fingerprint
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ImpactAssessment(Base):
@@ -96,16 +111,28 @@ class ImpactAssessment(Base):
     tier: Mapped[str] = mapped_column(String(4))
     reasons: Mapped[list[str]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(DateTime)
+    deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id"))
+    number: Mapped[int | None] = mapped_column(Integer)  # version of the deployment's assessment
+    status: Mapped[str | None] = mapped_column(String(20))  # awaiting_review, accepted, returned
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contradictions: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class Incident(Base):
     __tablename__ = "incidents"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
-    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     severity: Mapped[str] = mapped_column(String(20))
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)  # de-identified before it is stored
     at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str | None] = mapped_column(String(20))
+    serious: Mapped[int | None] = mapped_column(Integer)
+    reporter_category: Mapped[str | None] = mapped_column(String(40))
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    corrective_action: Mapped[str | None] = mapped_column(Text)
+    notified_on: Mapped[date | None] = mapped_column(Date)
+    authority: Mapped[str | None] = mapped_column(String(200))
 
 
 class Feedback(Base):
@@ -114,7 +141,55 @@ class Feedback(Base):
     system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     stakeholder: Mapped[str] = mapped_column(String(40))  # clinician, patient, developer, public...
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # de-identified before it is stored
+    at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str | None] = mapped_column(String(20))  # held, published, rejected
+    verified: Mapped[int | None] = mapped_column(Integer)  # category follows from the author
+
+
+class PolicyVersion(Base):
+    """A version of the governance policy; only an active one is applied, changes are
+    proposed by one admin and activated by another (both ledgered)."""
+
+    __tablename__ = "policies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))  # proposed, active, superseded
+    reason: Mapped[str | None] = mapped_column(Text)
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Decision(Base):
+    """A decision on a deployment (sign-off, approve, reject, suspend, withdraw, reopen) with the
+    evidence and the policy version it relied on."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    reviewers: Mapped[list[int]] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    policy_version: Mapped[int | None] = mapped_column(Integer)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)  # audits, acceptances, feedback...
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RiskAcceptance(Base):
+    """One reviewer's acceptance of one blocking finding for one deployment, until ``expires``."""
+
+    __tablename__ = "risk_acceptances"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id"))
+    finding: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    expires: Mapped[date] = mapped_column(Date)
+    accepted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -128,8 +203,10 @@ class LedgerRow(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(Text)  # the actor's Ed25519 over ``hash``
+    key_fingerprint: Mapped[str | None] = mapped_column(String(16))
 
 
 TABLES: dict[str, type[Base]] = {m.__tablename__: m for m in (
     Organisation, User, AISystem, SystemVersion, Deployment, Audit, ImpactAssessment, Incident,
-    Feedback)}
+    Feedback, PolicyVersion, Decision, RiskAcceptance)}

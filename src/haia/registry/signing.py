@@ -34,6 +34,8 @@ __all__ = [
     "load_private_key",
     "load_public_key",
     "sign_file",
+    "sign_with",
+    "signature_fingerprint",
     "signature_path",
     "verify_file",
 ]
@@ -153,10 +155,14 @@ def sha256_file(path: Path) -> str:
 
 def sign_file(path: Path, key_path: Path, signer: str, passphrase: bytes | None = None) -> Path:
     """Sign ``path`` with the key at ``key_path``; write and return ``<path>.sig``."""
+    return sign_with(path, load_private_key(key_path, passphrase), signer)
+
+
+def sign_with(path: Path, private: Ed25519PrivateKey, signer: str) -> Path:
+    """Sign ``path`` with an already loaded key; write and return ``<path>.sig``."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file to sign")
-    private = load_private_key(key_path, passphrase)
     raw = _raw_public(private.public_key())
     fields: dict[str, Any] = {
         "algorithm": ALGORITHM,
@@ -235,3 +241,11 @@ def verify_file(path: Path, trusted_keys: list[Path] | None = None) -> list[str]
             problems.append(f"{name}: signer {doc['signer']!r} (key {fp}) is not in the "
                             "trusted key set")
     return problems
+
+
+def signature_fingerprint(path: Path) -> str | None:
+    """The key fingerprint a valid ``<path>.sig`` was made with (None if unsigned or invalid)."""
+    if verify_file(path):
+        return None
+    doc = json.loads(signature_path(path).read_text(encoding="utf-8"))
+    return str(doc["fingerprint"])
