@@ -453,17 +453,28 @@ def register(app: typer.Typer) -> None:
         problems: list[str] = []
         notes: list[str] = []
         reg = None
+        if expect_root:
+            published_size, sep, published_root = expect_root.partition(":")
+            if not sep or not published_size.isdigit() or len(published_root) != 64:
+                raise HaiaError("--expect-root: expected SIZE:ROOT (64 hex digits)")
+        damaged = False
         if check_registry:
             reg = _registry(db)
-            problems += reg.verify()
-            if expect_root:
-                published_size, sep, published_root = expect_root.partition(":")
-                if not sep or not published_size.isdigit() or len(published_root) != 64:
-                    raise HaiaError("--expect-root: expected SIZE:ROOT (64 hex digits)")
-                problems += reg.check_root(int(published_size), published_root)
-            size, digest = reg.root()
+            try:
+                problems += reg.verify()
+                if expect_root:
+                    problems += reg.check_root(int(published_size), published_root)
+                size, digest = reg.root()
+            except Exception as exc:  # a damaged database file: name the damage
+                message = _damage(exc)
+                if message is None:
+                    raise
+                problems.append(message)
+                damaged = True
         for path in report or []:
-            recorded = reg.audit_by_hash(sha256_file(path)) if reg and path.is_file() else None
+            recorded = None
+            if reg and path.is_file() and not damaged:
+                recorded = reg.audit_by_hash(sha256_file(path))
             if trusted_key:
                 problems += verify_file(path, list(trusted_key))
             elif recorded is not None:
@@ -560,6 +571,20 @@ def _against_registered(path: Path, recorded: dict[str, Any]) -> list[str]:
     return [p.replace("is not in the trusted key set",
                       f"is not the registered key of auditor {recorded['auditor']!r}")
             for p in problems]
+
+
+def _damage(exc: Exception) -> str | None:
+    """What a database error met while verifying says about the damage (None: not damage)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    first = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
+    if isinstance(exc, SQLAlchemyError):
+        if "no such table" in first or "does not exist" in first:
+            return f"registry damaged: {first} (a table was dropped)"
+        return f"registry damaged: {first}"
+    if isinstance(exc, ValueError | TypeError | KeyError | AttributeError):
+        return f"registry damaged: a stored value cannot be read ({first})"
+    return None
 
 
 def _passphrase(env: str | None) -> bytes | None:
