@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from haia.errors import HaiaError
 from haia.models.base import (
     GenerationRequest,
     ModelAdapter,
@@ -182,8 +183,9 @@ class Runner:
                 continue
             except ModelError as exc:
                 return self._record(unit, "error", error=str(exc), attempts=attempt)
-            except (asyncio.CancelledError, KeyboardInterrupt, SystemExit, MemoryError):
-                raise
+            except (asyncio.CancelledError, KeyboardInterrupt, SystemExit, MemoryError,
+                    HaiaError):
+                raise  # a user error (bad configuration) stops the run with its own message
             except Exception as exc:  # an adapter that failed on one answer fails that item only
                 return self._record(unit, "error", attempts=attempt,
                                     error=f"malformed or unexpected answer: "
