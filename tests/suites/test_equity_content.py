@@ -20,7 +20,7 @@ SETTINGS = {"emergency_triage", "pain_management", "diagnostic_workup", "referra
             "mental_health", "medication_choice", "discharge"}
 # Families needed per outcome (equity design, /docs and the suite README): triage_level 40,
 # analgesic 30, every other clinical outcome 24; hiv_test is a narrow outcome of a few families.
-NEEDED = {"triage_level": 40, "analgesic": 30, "hiv_test": 5}
+NEEDED = {"triage_level": 40, "analgesic": 30, "hiv_test": 12}
 DEFAULT_NEEDED = 24
 PRONOUNS = re.compile(r"\b(he|she|his|her|hers|him|himself|herself|mr|mrs|ms)\b", re.I)
 STATED_AGE = re.compile(r"\baged \d+|\b\d+-year-old\b", re.I)
