@@ -19,7 +19,7 @@ SUITE = bundled_dir() / "equity" / "suite.yaml"
 SETTINGS = {"emergency_triage", "pain_management", "diagnostic_workup", "referral",
             "mental_health", "medication_choice", "discharge"}
 # Families needed per outcome (equity design, /docs and the suite README): triage_level 40,
-# analgesic 30, every other clinical outcome 24; hiv_test is a narrow outcome of a few families.
+# analgesic 30, every other clinical outcome 24; hiv_test (BHIVA indicator conditions only) 12.
 NEEDED = {"triage_level": 40, "analgesic": 30, "hiv_test": 12}
 DEFAULT_NEEDED = 24
 PRONOUNS = re.compile(r"\b(he|she|his|her|hers|him|himself|herself|mr|mrs|ms)\b", re.I)
