@@ -23,6 +23,7 @@ from rich.table import Table
 
 from haia import __version__
 from haia.errors import HaiaError
+from haia.models.base import FatalModelError
 
 app = typer.Typer(
     name="haia", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -54,7 +55,7 @@ def _progress_bar() -> Progress:
 # Options a resumed run takes from the run as it was started; given again they would be ignored.
 RESUME_FIXED = ("model", "suite", "out", "concurrency", "seed", "limit", "samples", "temperature",
                 "max_tokens", "timeout", "retries", "api_key_env", "thresholds", "no_cache",
-                "include_responses", "sustainability", "judge")
+                "include_responses", "sustainability", "judge", "structured")
 
 
 def _refuse_ignored_on_resume(ctx: typer.Context) -> None:
@@ -123,6 +124,10 @@ def audit(
     ] = None,
     passphrase_env: Annotated[str | None, typer.Option(
         help="Environment variable holding the signing key's passphrase")] = None,
+    structured: Annotated[bool | None, typer.Option(
+        "--structured/--no-structured",
+        help="Constrain answers with a schema to the JSON form items ask for "
+             "[default: the suite's, else off]")] = None,
     max_failed: Annotated[float, typer.Option(
         help="Share of requests (0-1) that may fail (unreachable, 401, 5xx, malformed answer) "
              "before the audit exits 3")] = 0.0,
@@ -139,7 +144,8 @@ def audit(
         retries=retries, use_cache=not no_cache, thresholds=str(thresholds) if thresholds else None,
         api_key_env=api_key_env, headers=_headers(header or []),
         include_responses=include_responses,
-        sustainability=str(sustainability) if sustainability else None, judge=judge)
+        sustainability=str(sustainability) if sustainability else None, judge=judge,
+        structured=structured)
     if resume:
         _refuse_ignored_on_resume(ctx)
     if not 0 <= max_failed <= 1:
@@ -174,6 +180,11 @@ def audit(
         if started:
             err.print(f"\nInterrupted. Resume with: [bold]haia audit --resume {started[0]}[/]")
         raise typer.Exit(130) from None
+    except FatalModelError as exc:
+        bar.stop()
+        resume_hint = f"; resume with: haia audit --resume {started[0]}" if started else ""
+        err.print(f"haia: {exc}{resume_hint}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(3) from None
     finally:
         bar.stop()
     _print_summary(result.report, result.out_dir)
