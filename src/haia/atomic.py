@@ -26,6 +26,13 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _default_mode() -> int:
+    """The mode a plain ``open()`` would give a new file (0o666 less the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def describe_os_error(exc: OSError, path: str | Path | None = None) -> str:
     """One line for an I/O failure: ``PATH: No space left on device``."""
     where = path if path is not None else (exc.filename or "")
@@ -54,12 +61,8 @@ def atomic_open(path: str | Path, mode: str = "w", *, encoding: str | None = "ut
         raise HaiaError(f"cannot write {describe_os_error(exc, target)}") from None
     tmp = Path(tmp_name)
     try:
-        if perms is not None:
-            os.fchmod(fd, perms)
-        else:  # mkstemp makes 0o600; a normal output gets the usual umask-derived mode
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fd, 0o666 & ~umask)
+        # mkstemp makes 0o600; a normal output gets the mode a plain open() would give it
+        os.fchmod(fd, perms if perms is not None else _default_mode())
         if "b" in mode:
             handle: IO[Any] = os.fdopen(fd, "wb")
         else:
@@ -104,9 +107,7 @@ def atomic_write_many(files: dict[Path, str | bytes]) -> None:
             fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                             dir=target.parent)
             staged.append((Path(tmp_name), target))
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fd, 0o666 & ~umask)
+            os.fchmod(fd, _default_mode())
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data.encode("utf-8") if isinstance(data, str) else data)
                 handle.flush()
@@ -174,9 +175,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, _default_mode())
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
