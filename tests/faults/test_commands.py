@@ -76,6 +76,8 @@ def test_gateway_port_out_of_range(port: str, run) -> None:
 
 def test_registry_integer_overflow(tmp_path: Path, run) -> None:
     db = f"sqlite:///{tmp_path / 'reg.db'}"
+    assert_one_line(run("registry", "show", "versions", str(2**70), "--db", db), 2,
+                    contains="too large")
     result = run("registry", "add", "deployment", str(2**70), "site", "--db", db)
     assert "Traceback" not in result.err
     assert result.code == 2, result.err
