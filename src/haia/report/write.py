@@ -1,56 +1,119 @@
-"""Write a report dict as ``report.json``, a self-contained ``report.html`` and ``report.pdf``."""
+"""Write a report dict as ``report.json``, a self-contained ``report.html`` and ``report.pdf``,
+each file written atomically (a reader never sees half a report)."""
 
 from __future__ import annotations
 
+import html
 import json
+import os
+import tempfile
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from haia.errors import HaiaError
+from haia.report import labels
+
+FORMATS = ("json", "html", "pdf")
 
 
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("haia.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
-                      lstrip_blocks=True)
+                      lstrip_blocks=True, undefined=StrictUndefined)
     env.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.1f}%"
     env.filters["num"] = lambda v: "–" if v is None else f"{v:.3g}"
+    env.filters["signed"] = lambda v, d=2: "–" if v is None else f"{v:+.{d}f}"
+    env.filters["metric"] = labels.metric_label
+    env.filters["attr"] = labels.attribute_label
+    env.filters["fmt"] = labels.fmt
+    env.globals["group_label"] = labels.short_group
+    env.globals["words"] = labels.words
     return env
 
 
-def chart_groups(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Metrics grouped for charts: one chart per (suite, metric, attribute) with its groups."""
-    charts: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False, default=str)
+
+
+def metric_sections(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The appendix's per-group metrics: one section per (suite, metric), attributes inside."""
+    sections: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
+        lambda: defaultdict(list))
     for row in report["metrics"]:
-        if row["value"] is not None:
-            charts[(row["suite"], row["metric"], row["attribute"])].append(row)
+        sections[(row["suite"], row["metric"])][row["attribute"]].append(row)
     out = []
-    for (suite, metric, attribute), rows in sorted(charts.items(),
-                                                   key=lambda kv: (kv[0][2] != "overall", kv[0])):
-        scale = max(1.0, *(r["ci_high"] or r["value"] for r in rows))
-        out.append({"suite": suite, "metric": metric, "attribute": attribute,
-                    "rows": sorted(rows, key=lambda r: r["group"]), "scale": scale})
+    for (suite, metric), by_attr in sorted(sections.items()):
+        attrs = sorted(by_attr.items(), key=lambda kv: (kv[0] != "overall", kv[0]))
+        out.append({"suite": suite, "metric": metric,
+                    "attributes": [{"attribute": a, "rows": sorted(rows, key=lambda r: r["group"])}
+                                   for a, rows in attrs],
+                    "n_rows": sum(len(rows) for rows in by_attr.values())})
     return out
 
 
-def render_html(report: dict[str, Any]) -> str:
-    """The report as one self-contained HTML page (inline CSS and SVG, no external assets)."""
+def inline_svg(svg: str, alt: str) -> Markup:
+    """A matplotlib SVG ready to inline: no XML prolog, announced as one image with ``alt``."""
+    start = svg.find("<svg")
+    body = svg[start:] if start >= 0 else svg
+    label = html.escape(alt, quote=True)
+    return Markup(body.replace("<svg", f'<svg role="img" aria-label="{label}"', 1))
+
+
+def render_html(report: dict[str, Any], charts: list[Any] | None = None) -> str:
+    """The report as one self-contained HTML page (inline CSS, charts as data: URIs)."""
+    from haia.report.charts import build_charts
+
+    charts = build_charts(report) if charts is None else charts
+    images = [{"chart": c, "svg": inline_svg(c.svg, c.alt)} for c in charts]
+    comparisons = sorted(report.get("comparisons") or [],
+                         key=lambda c: (c["p_adjusted"], -abs(c["effect"])))
     template = _env().get_template("report.html.j2")
-    return template.render(report=report, charts=chart_groups(report))
+    return template.render(report=report, charts=images, sections=metric_sections(report),
+                           comparisons=comparisons)
 
 
-def write_report(report: dict[str, Any], out_dir: Path) -> None:
-    """Write ``report.json``, ``report.html`` and ``report.pdf`` into ``out_dir``."""
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a report is meant to be read
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(report: dict[str, Any], out_dir: Path,
+                 formats: Iterable[str] = FORMATS) -> list[Path]:
+    """Write the report in ``formats`` (json, html, pdf) into ``out_dir``; return the paths."""
+    from haia.report.charts import build_charts
     from haia.report.pdf import render_pdf
 
+    wanted = list(dict.fromkeys(formats))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise HaiaError(f"unknown report format {unknown[0]!r} (use json, html or pdf)")
+    written = []
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "report.json").write_text(
-            json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        (out_dir / "report.html").write_text(render_html(report), encoding="utf-8")
-        render_pdf(report, out_dir / "report.pdf")
+        charts = build_charts(report) if {"html", "pdf"} & set(wanted) else []
+        for fmt in wanted:
+            path = out_dir / f"report.{fmt}"
+            if fmt == "json":
+                data = to_json(report).encode("utf-8")
+            elif fmt == "html":
+                data = render_html(report, charts).encode("utf-8")
+            else:
+                data = render_pdf(report, charts)
+            atomic_write(path, data)
+            written.append(path)
     except OSError as exc:
-        raise HaiaError(f"cannot write the report to {out_dir}: {exc.strerror}") from None
+        raise HaiaError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
+    return written
