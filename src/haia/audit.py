@@ -279,11 +279,11 @@ def assemble(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
 
 def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
                     thresholds: dict[str, Any], out_dir: Path,
-                    formats: tuple[str, ...] = ("json", "html", "pdf"), **extra: Any
+                    formats: tuple[str, ...] | None = None, **extra: Any
                     ) -> tuple[dict[str, Any], list[Finding]]:
     """Build the report of a finished run and write it in ``formats`` into ``out_dir``."""
-    from haia.report.write import write_report
+    from haia.report.write import FORMATS, write_report
 
     report, findings = assemble(store, run_id, suite, config, thresholds, **extra)
-    write_report(report, out_dir, formats)
+    write_report(report, out_dir, formats or FORMATS)
     return report, findings

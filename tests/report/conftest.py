@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
-from tests.report.fixture import run_fixture
+from tests.report.fixture import haia_home, run_fixture
 
 
 @pytest.fixture(scope="session")
@@ -14,15 +13,8 @@ def fixed_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """``{"run_id", "dir", "report", "home"}`` of the fixture audit, in its own HAIA_HOME."""
     home = tmp_path_factory.mktemp("report-home")
     folder = tmp_path_factory.mktemp("report-run")
-    old = os.environ.get("HAIA_HOME")
-    os.environ["HAIA_HOME"] = str(home)
-    try:
+    with haia_home(home):
         result = run_fixture(folder)
-    finally:
-        if old is None:
-            os.environ.pop("HAIA_HOME", None)
-        else:
-            os.environ["HAIA_HOME"] = old
     report = json.loads((result.out_dir / "report.json").read_text(encoding="utf-8"))
     return {"run_id": result.run_id, "dir": result.out_dir, "report": report, "home": home,
             "folder": folder}

@@ -9,8 +9,11 @@ typo'd questions answered worse. Each can be switched off, so two runs differ by
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,6 +118,20 @@ def responder(suite_path: Path, plant: Plant):
         return f"The answer is {letter}."
 
     return respond
+
+
+@contextlib.contextmanager
+def haia_home(path: Path) -> Iterator[None]:
+    """``HAIA_HOME`` set to ``path`` for the block (session fixtures outlive monkeypatch)."""
+    old = os.environ.get("HAIA_HOME")
+    os.environ["HAIA_HOME"] = str(path)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("HAIA_HOME", None)
+        else:
+            os.environ["HAIA_HOME"] = old
 
 
 def run_fixture(folder: Path, plant: Plant = Plant(), name: str = "run", **config) -> AuditResult:

@@ -140,7 +140,8 @@ def top_findings(findings: list[dict[str, Any]], limit: int = 5) -> list[dict[st
         key = (f["suite"], f["metric"], f["attribute"], f["group"])
         entry = merged.get(key)
         if entry is None:
-            merged[key] = {"ids": [f["id"]], "severity": f["severity"], "plain": f["plain"],
+            merged[key] = {"ids": [f["id"]], "suite": f["suite"], "severity": f["severity"],
+                           "plain": f["plain"],
                            "principles": list(f.get("principles", [])), "kind": f.get("kind"),
                            "metric": f["metric"], "attribute": f["attribute"],
                            "group": f["group"], "size": abs(float(f.get("value") or 0.0))}

@@ -18,7 +18,8 @@ from markupsafe import Markup
 from haia.errors import HaiaError
 from haia.report import labels
 
-FORMATS = ("json", "html", "pdf")
+FORMATS = ("json", "html", "pdf", "model-card", "annex-iv")
+"""Every format ``write_report`` knows: the report itself and the two exports."""
 
 
 def _env() -> Environment:
@@ -90,30 +91,64 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def _render(fmt: str, report: dict[str, Any], charts: list[Any], out_dir: Path
+            ) -> list[tuple[Path, bytes]]:
+    from haia.report import exports
+    from haia.report.pdf import render_pdf
+
+    if fmt == "json":
+        return [(out_dir / "report.json", to_json(report).encode("utf-8"))]
+    if fmt == "html":
+        return [(out_dir / "report.html", render_html(report, charts).encode("utf-8"))]
+    if fmt == "pdf":
+        return [(out_dir / "report.pdf", render_pdf(report, charts))]
+    if fmt == "model-card":
+        card = exports.model_card(report)
+        return [(out_dir / "model-card.json", to_json(card).encode("utf-8")),
+                (out_dir / "model-card.md", exports.model_card_markdown(card).encode("utf-8"))]
+    return [(out_dir / "annex-iv.md", exports.annex_iv(report).encode("utf-8"))]
+
+
 def write_report(report: dict[str, Any], out_dir: Path,
                  formats: Iterable[str] = FORMATS) -> list[Path]:
     """Write the report in ``formats`` (json, html, pdf) into ``out_dir``; return the paths."""
     from haia.report.charts import build_charts
-    from haia.report.pdf import render_pdf
 
     wanted = list(dict.fromkeys(formats))
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown:
-        raise HaiaError(f"unknown report format {unknown[0]!r} (use json, html or pdf)")
+        raise HaiaError(f"unknown report format {unknown[0]!r} (use {', '.join(FORMATS)})")
     written = []
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         charts = build_charts(report) if {"html", "pdf"} & set(wanted) else []
         for fmt in wanted:
-            path = out_dir / f"report.{fmt}"
+            for path, data in _render(fmt, report, charts, out_dir):
+                atomic_write(path, data)
+                written.append(path)
+    except OSError as exc:
+        raise HaiaError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
+    return written
+
+
+def write_comparison(comparison: dict[str, Any], out_dir: Path,
+                     formats: Iterable[str] = ("json", "html")) -> list[Path]:
+    """Write a comparison (``haia.report.compare``) as ``compare.json`` and ``compare.html``."""
+    written = []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for fmt in dict.fromkeys(formats):
             if fmt == "json":
-                data = to_json(report).encode("utf-8")
+                data = to_json(comparison).encode("utf-8")
             elif fmt == "html":
-                data = render_html(report, charts).encode("utf-8")
+                data = _env().get_template("compare.html.j2").render(
+                    comp=comparison).encode("utf-8")
             else:
-                data = render_pdf(report, charts)
+                raise HaiaError(f"unknown comparison format {fmt!r} (use json or html)")
+            path = out_dir / f"compare.{fmt}"
             atomic_write(path, data)
             written.append(path)
     except OSError as exc:
-        raise HaiaError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
+        raise HaiaError(f"cannot write the comparison to {out_dir}: {exc.strerror or exc}") \
+            from None
     return written
