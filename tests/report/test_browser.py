@@ -27,7 +27,8 @@ CONTRAST_JS = """
   };
   const out = [];
   for (const el of document.querySelectorAll('body *')) {
-    if (!el.childNodes.length || ![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
     if (el.closest('svg')) continue;
     const a = lum(getComputedStyle(el).color), b = lum(bg(el));
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);

@@ -176,9 +176,17 @@ def annex_iv(report: dict[str, Any]) -> str:
                        for s in rep["suites"])
     signed = report.get("signature")
     provider = todo("provider")
+    name = system.get("name") or model["name"]
+    if system.get("version"):
+        name += f" version {system['version']}"
+    signed_text = (f"yes, {signed.get('algorithm')} key {signed.get('fingerprint')}" if signed
+                   else f"no ({TODO} (auditor): sign with haia report --sign-key)")
+    injection = any(m["metric"] == "injection_followed" for m in report["metrics"])
+    security = ("prompt-injection probes audited (injection_followed)" if injection
+                else f"{TODO} (provider); haia's robustness suite tests prompt injection")
     return f"""# EU AI Act Annex IV technical documentation: outline
 
-System: **{system.get('name') or model['name']}**{' version ' + str(system['version']) if system.get('version') else ''}.
+System: **{name}**.
 Drafted by haia {report['haia_version']} from audit `{run['run_id']}` ({run['created'][:10]}).
 Items marked **{TODO}** must be written by the party named; the rest comes from the audit and
 must be checked by the provider. This outline is not a conformity assessment.
@@ -208,10 +216,10 @@ must be checked by the provider. This outline is not a conformity assessment.
   - Parameters: {', '.join(f'{k} {v}' for k, v in rep['parameters'].items() if v is not None)}.
   - Metrics: every metric overall and per group with 95% bootstrap intervals; counterfactual
     gaps corrected together ({rep.get('correction')}, alpha {rep.get('alpha')}).
-  - Report signed: {'yes, ' + str(signed.get('algorithm')) + ' key ' + str(signed.get('fingerprint')) if signed else 'no (' + TODO + ' (auditor): sign with haia report --sign-key)'}.
+  - Report signed: {signed_text}.
   - Potentially discriminatory impacts: {report['equity']['tested']} counterfactual
     comparisons, {report['equity']['findings']} findings.
-- (h) Cybersecurity measures (Art. 15(5)): {'prompt-injection probes audited (injection_followed)' if any(m['metric'] == 'injection_followed' for m in report['metrics']) else TODO + ' (provider); haia robustness suite tests prompt injection'}
+- (h) Cybersecurity measures (Art. 15(5)): {security}
 
 ## 3. Monitoring, functioning and control
 - Capabilities and limitations in performance, including accuracy for the persons or groups on
