@@ -29,7 +29,7 @@ def describe_model(spec: str) -> dict[str, Any]:
     if kind == "builtin":
         out.update(BUILTIN.get(rest, {"name": rest, "provider": "haia embedded model"}))
     elif kind == "openai":
-        name, _, url = rest.rpartition("@")
+        name, _, url = rest.partition("@")  # as haia.models.registry reads it
         out["name"] = name or rest
         out["endpoint_host"] = host_of(url) if url else None
         out["provider"] = "OpenAI-compatible endpoint"
