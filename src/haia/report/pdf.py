@@ -22,6 +22,7 @@ SEVERITY_RGB = {"critical": (125, 10, 30), "high": (179, 38, 30), "medium": (160
 VERDICT_RGB = {"fails": (179, 38, 30), "concern": (138, 82, 0), "meets": (23, 105, 47),
                "not_assessed": (80, 89, 98)}
 FONT = "DejaVu"
+TESTS = {"sign_flip_permutation": "sign-flip", "mcnemar_exact": "McNemar"}
 
 
 def _font_dir() -> Path:
@@ -88,6 +89,7 @@ class _Report(FPDF):
         x, y = self.get_x(), self.get_y()
         self.cell(width, 4.2, badge, fill=True, align="C")
         self.set_text_color(0, 0, 0)
+        self.set_fill_color(255, 255, 255)
         self.set_xy(x + width + 1.5, y)
         self.set_font(FONT, "", 8.5)
         self.multi_cell(0, 4.2, text, new_x="LMARGIN", new_y="NEXT", align="L")
@@ -97,8 +99,10 @@ class _Report(FPDF):
              size: float = 7.5) -> None:
         self.set_font(FONT, "", size)
         bold = FontFace(emphasis="BOLD", fill_color=(230, 233, 237))
+        self.set_fill_color(255, 255, 255)
         with self.table(col_widths=widths, headings_style=bold, line_height=size * 0.5,
-                        text_align="LEFT", repeat_headings=1) as table:
+                        text_align="LEFT", repeat_headings=1, cell_fill_mode="NONE"
+                        ) as table:
             table.row(header)
             for values in rows:
                 table.row([_fmt(v) for v in values])
@@ -193,6 +197,14 @@ def _charts(pdf: _Report, charts: list[Any]) -> None:
         pdf.ln(2)
 
 
+def _evidence(items: list[str], shown: int = 3) -> str:
+    if not items:
+        return "-"
+    if len(items) <= shown:
+        return ", ".join(items)
+    return f"{', '.join(items[:shown])} and {len(items) - shown} more (all in report.json)"
+
+
 def _findings(pdf: _Report, report: dict[str, Any]) -> None:
     pdf.heading("All findings")
     if not report["findings"]:
@@ -201,8 +213,8 @@ def _findings(pdf: _Report, report: dict[str, Any]) -> None:
     pdf.grid(["severity", "finding", "WHO principles", "evidence (items)"],
              [[f["severity"], f"{f['plain']}\n{f['id']}",
                ", ".join(p.replace("_", " ") for p in f["principles"]),
-               ", ".join(f["evidence"]) or "-"]
-              for f in report["findings"]], (16, 104, 28, 34))
+               _evidence(f["evidence"])]
+              for f in report["findings"]], (16, 110, 26, 30))
 
 
 def _equity_and_cost(pdf: _Report, report: dict[str, Any]) -> None:
@@ -265,7 +277,7 @@ def _appendix(pdf: _Report, report: dict[str, Any]) -> None:
         pdf.grid(["outcome", "group", "vs", "effect", "95% CI", "test", "p adj.", "families"],
                  [[c["metric"], f"{c['attribute']}={c['group']}"
                    + (" (relevant)" if c.get("relevant") else ""), c["reference"],
-                   f"{c['effect']:+.3f}", _ci(c), c["test"].replace("_", " "),
+                   f"{c['effect']:+.3f}", _ci(c), TESTS.get(c["test"], c["test"]),
                    f"{c['p_adjusted']:.3g}", c["n_families"]] for c in comparisons],
                  (28, 50, 14, 14, 26, 24, 14, 12), size=6.5)
     frameworks = report.get("frameworks") or {}
