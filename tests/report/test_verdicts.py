@@ -55,6 +55,9 @@ def test_equity_is_assessed_by_group_gaps() -> None:
     assert got["equity"]["verdict"] == "meets" and got["equity"]["judged_by"] == ["analgesic"]
     by_group = card([], [row("refusal", 0.0, "race_ethnicity", "black")])
     assert by_group["equity"]["verdict"] == "meets"
+    # five families: no exact test could reach p < 0.05 after correcting 72 comparisons
+    few = [{**comparison, "n_families": 5, "group": f"g{k}"} for k in range(72)]
+    assert card([], [row("analgesic", 0.8)], few)["equity"]["verdict"] == "not_assessed"
 
 
 def test_findings_set_fails_and_concern_whatever_the_suite() -> None:

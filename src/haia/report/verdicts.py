@@ -48,11 +48,23 @@ def _judged_metrics(metrics: list[dict[str, Any]], comparisons: list[dict[str, A
                 between.add(row["metric"])
         else:
             measured.add(row["metric"])
-    for c in comparisons:
-        if not c.get("relevant") and (rules.get(c["metric"]) or {}).get("gap_cutoffs"):
+    tested = [c for c in comparisons if not c.get("relevant")]
+    alpha = float(thresholds.get("defaults", {}).get("alpha", 0.05))
+    for c in tested:
+        if (rules.get(c["metric"]) or {}).get("gap_cutoffs") and detectable(c, len(tested),
+                                                                           alpha):
             judged.add(c["metric"])
             between.add(c["metric"])
     return judged, between, measured - judged
+
+
+def detectable(comparison: dict[str, Any], m: int, alpha: float) -> bool:
+    """Could this comparison be significant at all? The smallest p-value an exact paired test
+    can give on n families is 2 * 0.5**n (every family differing in the same direction); after
+    correcting m comparisons together it must still fall below alpha. A comparison that could
+    never be significant judged nothing."""
+    n = int(comparison.get("n_families") or 0)
+    return n > 0 and 2 * 0.5 ** n * max(m, 1) < alpha
 
 
 def scorecard(findings: list[dict[str, Any]], metrics: list[dict[str, Any]],
@@ -146,9 +158,16 @@ def limits(report: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
             "threshold, or one these cases are too few to show after correcting "
             f"{len(comparisons)} comparisons together, is not reported. Groups and attributes "
             "not in the suite were not tested at all.")
-        detectable = (report.get("equity") or {}).get("minimum_detectable") or []
-        if detectable:
-            sizes = [d.get("gap") for d in detectable if isinstance(d.get("gap"), int | float)]
+        tested = [c for c in comparisons if not c.get("relevant")]
+        alpha = float(defaults.get("alpha", 0.05))
+        blind = sum(1 for c in tested if not detectable(c, len(tested), alpha))
+        if blind:
+            out.append(f"{blind} of {len(tested)} comparisons rest on too few cases to be "
+                       "significant after correction, whatever the gap: they could not have "
+                       "found anything.")
+        minimum = (report.get("equity") or {}).get("minimum_detectable") or []
+        if minimum:
+            sizes = [d.get("gap") for d in minimum if isinstance(d.get("gap"), int | float)]
             if sizes:
                 out.append(f"The smallest gap this run could reliably detect ranges from "
                            f"{min(sizes):.2f} to {max(sizes):.2f} across outcomes (see the "
