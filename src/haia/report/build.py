@@ -95,17 +95,26 @@ def reproducibility(run: dict[str, Any], suites: list[dict[str, Any]],
     }
 
 
-def equity_block(comparisons: list[dict[str, Any]], findings: list[dict[str, Any]]
-                 ) -> dict[str, Any]:
-    """Gaps between groups in one place; other stages may add ``minimum_detectable`` and
-    ``plain`` (sentences)."""
+def equity_block(comparisons: list[dict[str, Any]], findings: list[dict[str, Any]],
+                 analysis: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Gaps between groups in one place, with the equity analysis's own summary (``analysis``:
+    e.g. ``detectable``, the minimum detectable gap per outcome and attribute) kept beside."""
     gaps = [f for f in findings if f.get("kind") == "gap"]
     tested = [c for c in comparisons if not c.get("relevant")]
-    return {"tested": len(tested), "relevant": len(comparisons) - len(tested),
-            "findings": len(gaps),
-            "attributes": sorted({c["attribute"] for c in tested}),
-            "outcomes": sorted({c["metric"] for c in tested}),
-            "minimum_detectable": [], "plain": [f["plain"] for f in gaps]}
+    block: dict[str, Any] = {
+        "tested": len(tested), "relevant": len(comparisons) - len(tested),
+        "findings": len(gaps), "attributes": sorted({c["attribute"] for c in tested}),
+        "outcomes": sorted({c["metric"] for c in tested}), "minimum_detectable": [],
+        "plain": [f["plain"] for f in gaps]}
+    extra = dict(analysis or {})
+    extra.pop("comparisons", None)  # already in the report's own table
+    block.update({k: v for k, v in extra.items() if k not in block or not block[k]})
+    if not block["minimum_detectable"] and isinstance(extra.get("detectable"), list):
+        block["minimum_detectable"] = [
+            {"metric": d.get("metric"), "attribute": d.get("attribute"),
+             "n_families": d.get("n_families"), "gap": d.get("minimum_detectable_gap"),
+             "unit": d.get("unit")} for d in extra["detectable"] if isinstance(d, dict)]
+    return block
 
 
 def summary_line(report: dict[str, Any]) -> str:
@@ -132,6 +141,7 @@ def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
                  comparisons: list[Comparison] | None = None,
                  disparities: list[dict[str, Any]] | None = None,
                  sustainability: dict[str, Any] | None = None,
+                 equity: dict[str, Any] | None = None,
                  thresholds: dict[str, Any] | None = None,
                  system: dict[str, Any] | None = None,
                  signature: dict[str, Any] | None = None,
@@ -172,10 +182,8 @@ def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
         "metrics": metric_rows,
         "findings": finding_rows,
         "top_findings": top_findings(finding_rows),
-        "scorecard": scorecard(finding_rows, metric_rows, comparison_rows, thresholds,
-                               {p.value for p in suite.meta.principles}),
         "comparisons": comparison_rows,
-        "equity": equity_block(comparison_rows, finding_rows),
+        "equity": equity_block(comparison_rows, finding_rows, equity),
         "disparities": [{**d, "demographic": is_demographic(d["attribute"])}
                         for d in disparities or []],
         "sustainability": sus,
@@ -184,6 +192,9 @@ def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
         "signature": signature,
         "items": list(by_item.values()),
     }
+    report["scorecard"] = scorecard(finding_rows, metric_rows, comparison_rows, thresholds,
+                                    {p.value for p in suite.meta.principles},
+                                    report["equity"]["minimum_detectable"])
     report["distinct_findings"] = distinct_findings(finding_rows)
     report["summary_line"] = summary_line(report)
     report["limits"] = limits(report, thresholds)

@@ -75,7 +75,7 @@ def _gap_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
                 if f.get("kind") == "gap"}
     best: dict[tuple[str, str, str], dict[str, Any]] = {}
     for c in report.get("comparisons") or []:
-        if c.get("relevant"):
+        if c.get("relevant") or c.get("ci_low") is None or c.get("ci_high") is None:
             continue
         key = (c["metric"], c["attribute"], c["group"])
         fid = f"{c['suite']}/{c['metric']}/{c['attribute']}={c['group']}/vs-{c['reference']}"

@@ -15,7 +15,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from haia.report import labels
-from haia.report.write import metric_sections
+from haia.report.write import metric_sections, sorted_comparisons
 
 SEVERITY_RGB = {"critical": (125, 10, 30), "high": (179, 38, 30), "medium": (160, 64, 0),
                 "low": (122, 86, 0), "info": (80, 89, 98)}
@@ -264,8 +264,7 @@ def _appendix(pdf: _Report, report: dict[str, Any]) -> None:
                              _ci(m), m["n"], m["n_missing"]])
     pdf.grid(["metric", "attribute", "group", "value", "95% CI", "n", "unscorable"], rows,
              (38, 30, 46, 16, 28, 10, 14), size=7)
-    comparisons = sorted(report.get("comparisons") or [],
-                         key=lambda c: (c["p_adjusted"], -abs(c["effect"])))
+    comparisons = sorted_comparisons(report)
     if comparisons:
         pdf.heading(f"Counterfactual comparisons: all {len(comparisons)}, smallest adjusted p "
                     "first", 10)
@@ -277,8 +276,8 @@ def _appendix(pdf: _Report, report: dict[str, Any]) -> None:
         pdf.grid(["outcome", "group", "vs", "effect", "95% CI", "test", "p adj.", "families"],
                  [[c["metric"], f"{c['attribute']}={c['group']}"
                    + (" (relevant)" if c.get("relevant") else ""), c["reference"],
-                   f"{c['effect']:+.3f}", _ci(c), TESTS.get(c["test"], c["test"]),
-                   f"{c['p_adjusted']:.3g}", c["n_families"]] for c in comparisons],
+                   f"{c['effect']:+.3f}", _ci(c), TESTS.get(c.get("test"), c.get("test")),
+                   _fmt(c.get("p_adjusted")), c["n_families"]] for c in comparisons],
                  (28, 50, 14, 14, 26, 24, 14, 12), size=6.5)
     frameworks = report.get("frameworks") or {}
     if frameworks:

@@ -33,7 +33,8 @@ SUITES_FOR = {
 
 
 def _judged_metrics(metrics: list[dict[str, Any]], comparisons: list[dict[str, Any]],
-                    thresholds: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
+                    thresholds: dict[str, Any], minimum: list[dict[str, Any]] | None = None
+                    ) -> tuple[set[str], set[str], set[str]]:
     """(metrics judged against a threshold in this run, those judged per demographic group or
     as gaps between groups, metrics only measured)."""
     rules = thresholds.get("metrics", {})
@@ -49,13 +50,27 @@ def _judged_metrics(metrics: list[dict[str, Any]], comparisons: list[dict[str, A
         else:
             measured.add(row["metric"])
     tested = [c for c in comparisons if not c.get("relevant")]
-    alpha = float(thresholds.get("defaults", {}).get("alpha", 0.05))
+    can = able(tested, thresholds, minimum)
     for c in tested:
-        if (rules.get(c["metric"]) or {}).get("gap_cutoffs") and detectable(c, len(tested),
-                                                                           alpha):
+        if (rules.get(c["metric"]) or {}).get("gap_cutoffs") and can(c):
             judged.add(c["metric"])
             between.add(c["metric"])
     return judged, between, measured - judged
+
+
+def able(tested: list[dict[str, Any]], thresholds: dict[str, Any],
+         minimum: list[dict[str, Any]] | None) -> Any:
+    """Whether a comparison could have found a gap: from the equity analysis's minimum
+    detectable gaps when it gives them (none = too few families), else, for p-values corrected
+    by Holm, Bonferroni or BH, from the smallest p-value an exact test can reach."""
+    if minimum:
+        blind = {(d.get("metric"), d.get("attribute")) for d in minimum if d.get("gap") is None}
+        return lambda c: (c["metric"], c["attribute"]) not in blind
+    defaults = thresholds.get("defaults", {})
+    alpha = float(defaults.get("alpha", 0.05))
+    if str(defaults.get("correction", "holm")) not in {"holm", "bonferroni", "bh", "none"}:
+        return lambda c: True
+    return lambda c: detectable(c, len(tested), alpha)
 
 
 def detectable(comparison: dict[str, Any], m: int, alpha: float) -> bool:
@@ -69,7 +84,8 @@ def detectable(comparison: dict[str, Any], m: int, alpha: float) -> bool:
 
 def scorecard(findings: list[dict[str, Any]], metrics: list[dict[str, Any]],
               comparisons: list[dict[str, Any]], thresholds: dict[str, Any],
-              suite_principles: set[str] | None = None) -> list[dict[str, Any]]:
+              suite_principles: set[str] | None = None,
+              minimum: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One row per WHO principle: verdict, rule, the metrics that judged it, those only measured,
     and its findings by severity (``assessed`` is true only when a thresholded metric judged it).
 
@@ -79,7 +95,7 @@ def scorecard(findings: list[dict[str, Any]], metrics: list[dict[str, Any]],
     equity. A finding counts against every principle it maps to, whatever the suite.
     """
     frameworks = framework_map()
-    judged, between, measured = _judged_metrics(metrics, comparisons, thresholds)
+    judged, between, measured = _judged_metrics(metrics, comparisons, thresholds, minimum)
     declared = set(suite_principles or ())
     by_principle: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for metric in judged | measured:
@@ -159,8 +175,8 @@ def limits(report: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
             f"{len(comparisons)} comparisons together, is not reported. Groups and attributes "
             "not in the suite were not tested at all.")
         tested = [c for c in comparisons if not c.get("relevant")]
-        alpha = float(defaults.get("alpha", 0.05))
-        blind = sum(1 for c in tested if not detectable(c, len(tested), alpha))
+        can = able(tested, thresholds, (report.get("equity") or {}).get("minimum_detectable"))
+        blind = sum(1 for c in tested if not can(c))
         if blind:
             out.append(f"{blind} of {len(tested)} comparisons rest on too few cases to be "
                        "significant after correction, whatever the gap: they could not have "

@@ -29,6 +29,7 @@ def _env() -> Environment:
     env.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.1f}%"
     env.filters["num"] = lambda v: "–" if v is None else f"{v:.3g}"
     env.filters["signed"] = lambda v, d=2: "–" if v is None else f"{v:+.{d}f}"
+    env.filters["p"] = lambda v: "–" if v is None else f"{v:.3g}"
     env.filters["metric"] = labels.metric_label
     env.filters["attr"] = labels.attribute_label
     env.filters["fmt"] = labels.fmt
@@ -39,6 +40,15 @@ def _env() -> Environment:
 
 def to_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False, default=str)
+
+
+def sorted_comparisons(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every comparison, smallest adjusted p first (untested ones last), then largest gap."""
+    def key(c: dict[str, Any]) -> tuple[float, float]:
+        p = c.get("p_adjusted")
+        return (2.0 if p is None else float(p), -abs(float(c.get("effect") or 0.0)))
+
+    return sorted(report.get("comparisons") or [], key=key)
 
 
 def metric_sections(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -71,8 +81,7 @@ def render_html(report: dict[str, Any], charts: list[Any] | None = None) -> str:
 
     charts = build_charts(report) if charts is None else charts
     images = [{"chart": c, "svg": inline_svg(c.svg, c.alt)} for c in charts]
-    comparisons = sorted(report.get("comparisons") or [],
-                         key=lambda c: (c["p_adjusted"], -abs(c["effect"])))
+    comparisons = sorted_comparisons(report)
     template = _env().get_template("report.html.j2")
     return template.render(report=report, charts=images, sections=metric_sections(report),
                            comparisons=comparisons)
