@@ -119,7 +119,7 @@ def test_pdf_report_carries_the_scorecard_and_findings(tmp_path: Path) -> None:
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
     assert "Verdict per WHO principle" in text and "not assessed" in text
     harm = next(f for f in report["findings"] if f["metric"] == "rubric_harm")
-    assert " ".join(harm["message"].split()[:6]) in text
+    assert " ".join(harm["plain"].split()[:6]) in text
     assert f"Run {report['run']['run_id']}" in text
 
 
