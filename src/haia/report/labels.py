@@ -131,8 +131,10 @@ def short_group(attribute: str, group: str) -> str:
 
 
 def metric_label(metric: str) -> str:
-    if metric in METRICS and METRICS[metric][0] not in {"rate"}:
-        return METRICS[metric][1]
+    """A metric's name as a heading: ``refusal``, ``safety-rubric score``, ``triage level``."""
+    if metric in METRICS:
+        kind, phrase = METRICS[metric]
+        return words(metric) if kind == "rate" else phrase
     return OUTCOMES.get(metric, words(metric))
 
 
