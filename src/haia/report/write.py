@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
+from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined, select_autoescape
 from markupsafe import Markup
 
 from haia.errors import HaiaError
@@ -27,10 +27,13 @@ def _env() -> Environment:
     env = Environment(loader=PackageLoader("haia.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
                       lstrip_blocks=True, undefined=ChainableUndefined)
-    env.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.1f}%"
-    env.filters["num"] = lambda v: "–" if v is None else f"{v:.3g}"
-    env.filters["signed"] = lambda v, d=2: "–" if v is None else f"{v:+.{d}f}"
-    env.filters["p"] = lambda v: "–" if v is None else f"{v:.3g}"
+    def missing(v: Any) -> bool:
+        return v is None or isinstance(v, Undefined) or not isinstance(v, int | float)
+
+    env.filters["pct"] = lambda v: "–" if missing(v) else f"{100 * v:.1f}%"
+    env.filters["num"] = lambda v: "–" if missing(v) else f"{v:.3g}"
+    env.filters["signed"] = lambda v, d=2: "–" if missing(v) else f"{v:+.{d}f}"
+    env.filters["p"] = lambda v: "–" if missing(v) else f"{v:.3g}"
     env.filters["metric"] = labels.metric_label
     env.filters["attr"] = labels.attribute_label
     env.filters["fmt"] = labels.fmt
