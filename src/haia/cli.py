@@ -97,7 +97,8 @@ def audit(
     sign_key: Annotated[str | None, typer.Option(
         help="Sign report.json, report.html and report.pdf with this key (name or path)")] = None,
 ) -> None:
-    """Run an audit suite against a model and write report.json and report.html."""
+    """Run an audit suite against a model and write its report (HTML, PDF, JSON), a draft model
+    card and an EU AI Act Annex IV outline."""
     from haia.audit import AuditConfig, run_audit
     from haia.findings.model import Severity
 
@@ -211,7 +212,8 @@ def _print_summary(report: dict, out_dir: Path, files: list[str] | None = None) 
         console.print(f"  {m['metric']:<24} {m['value']:.3f}  ({interval}n={m['n']})")
     summary = ", ".join(f"{n} {s}" for s, n in _severity_counts(report).items()) or "none"
     console.print(f"  findings: {summary}")
-    names = files or ["report.html", "report.json", "report.pdf"]
+    names = files or ["report.html", "report.json", "report.pdf", "model-card.json",
+                      "model-card.md", "annex-iv.md"]
     console.print(f"Report: {out_dir / names[0]}"
                   + (f" (and {', '.join(names[1:])})" if names[1:] else ""))
 
