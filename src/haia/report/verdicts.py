@@ -203,6 +203,9 @@ def limits(report: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
     config = report["run"].get("config", {})
     if config.get("limit"):
         out.append(f"Only the first {config['limit']} items of the suite were run (--limit).")
+    if config.get("structured"):
+        out.append("Answers were constrained to the JSON form each item asks for (--structured): "
+                   "whether the model follows the answer format unaided was not measured.")
     if int(config.get("samples") or 1) == 1:
         out.append("Each item was asked once: how much the answers vary from one asking to the "
                    "next was not measured (use --samples).")
