@@ -131,7 +131,7 @@ def _page_one(pdf: _Report, report: dict[str, Any]) -> None:
                          f"{counts['errors']} failed, {counts['skipped']} skipped"),
              ("Dates", f"{run['created'][:16].replace('T', ' ')} to "
                        f"{(run.get('finished') or 'unfinished')[:16].replace('T', ' ')} UTC"),
-             ("Run", f"Run {run['run_id']}, haia {report['haia_version']}"),
+             ("Audit", f"Run {run['run_id']}, haia {report['haia_version']}"),
              ("Model", model["name"]), ("Provider", model.get("provider") or "not stated"),
              ("Version", model.get("version") or "not stated by the endpoint")]
     if model.get("endpoint_host"):
