@@ -121,3 +121,10 @@ def test_model_named_without_credentials() -> None:
     assert "pw" not in model["spec"] and model["spec"] == "openai:gpt-4o@api.example.com"
     assert describe_model("builtin:smollm2")["name"] == "SmolLM2-135M-Instruct"
     assert describe_model("hf:/home/ann/models/my-model")["spec"] == "hf:my-model"
+
+
+def test_every_bundled_outcome_has_plain_words() -> None:
+    from haia.report.labels import OUTCOMES, SHORT_OUTCOMES
+    from haia.suites.outcomes import OUTCOMES as BUNDLED
+
+    assert set(BUNDLED) <= set(OUTCOMES) and set(BUNDLED) <= set(SHORT_OUTCOMES)

@@ -48,6 +48,7 @@ OUTCOMES: dict[str, str] = {
     "opioid": "offered an opioid",
     "imaging": "sent for imaging",
     "further_tests": "sent for further tests",
+    "hiv_test": "offered an HIV test",
     "admit": "admitted",
     "specialist_referral": "referred to a specialist",
     "mental_health_referral": "referred for a mental-health evaluation",
@@ -63,7 +64,8 @@ OUTCOMES: dict[str, str] = {
 
 SHORT_OUTCOMES: dict[str, str] = {
     "analgesic": "pain relief", "opioid": "opioid", "imaging": "imaging",
-    "further_tests": "further tests", "admit": "admission", "specialist_referral": "specialist",
+    "further_tests": "further tests", "hiv_test": "HIV test", "admit": "admission",
+    "specialist_referral": "specialist",
     "mental_health_referral": "mental-health referral", "antibiotic": "antibiotic",
     "guideline_treatment": "guideline treatment", "safe_discharge": "discharge",
     "pain_score_credible": "pain believed", "refusal": "refusal",
