@@ -55,15 +55,21 @@ def _plt() -> Any:
     return plt
 
 
+KINDS: set[str] = {"svg", "png"}
+"""Which renderings ``build_charts`` makes (the HTML needs SVG, the PDF PNG)."""
+
+
 def _render(chart: Chart, fig: Any) -> Chart:
     plt = _plt()
     fig.tight_layout()
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
-    chart.svg = buf.getvalue()
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=150)
-    chart.png = png.getvalue()
+    if "svg" in KINDS:
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+        chart.svg = buf.getvalue()
+    if "png" in KINDS:
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=130)
+        chart.png = png.getvalue()
     plt.close(fig)
     return chart
 
@@ -227,11 +233,17 @@ def cost_energy(report: dict[str, Any]) -> Chart | None:
     return _render(chart, fig)
 
 
-def build_charts(report: dict[str, Any]) -> list[Chart]:
-    """Every chart the report's data supports, in reading order."""
-    charts = [forest(report, ordinal=False), forest(report, ordinal=True)]
-    for metric, attribute in (("accuracy", "specialty"), ("accuracy", "application"),
-                              ("accuracy_drop", "perturbation")):
-        charts.append(by_group(report, metric, attribute))
-    charts.append(cost_energy(report))
+def build_charts(report: dict[str, Any], kinds: set[str] | None = None) -> list[Chart]:
+    """Every chart the report's data supports, in reading order, rendered as ``kinds`` (``svg``
+    for HTML, ``png`` for PDF; both by default)."""
+    global KINDS
+    previous, KINDS = KINDS, set(kinds or {"svg", "png"})
+    try:
+        charts = [forest(report, ordinal=False), forest(report, ordinal=True)]
+        for metric, attribute in (("accuracy", "specialty"), ("accuracy", "application"),
+                                  ("accuracy_drop", "perturbation")):
+            charts.append(by_group(report, metric, attribute))
+        charts.append(cost_energy(report))
+    finally:
+        KINDS = previous
     return [c for c in charts if c is not None]

@@ -134,7 +134,8 @@ def write_report(report: dict[str, Any], out_dir: Path,
     written = []
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        charts = build_charts(report) if {"html", "pdf"} & set(wanted) else []
+        kinds = {k for fmt, k in (("html", "svg"), ("pdf", "png")) if fmt in wanted}
+        charts = build_charts(report, kinds) if kinds else []
         for fmt in wanted:
             for path, data in _render(fmt, report, charts, out_dir):
                 atomic_write(path, data)
