@@ -110,7 +110,7 @@ def forest(report: dict[str, Any], ordinal: bool) -> Chart | None:
         ax.errorbar(r["effect"] * scale, y, xerr=[[(r["effect"] - r["ci_low"]) * scale],
                                                   [(r["ci_high"] - r["effect"]) * scale]],
                     fmt="s" if r["finding"] else "o", color=color, ms=5, capsize=2, lw=1.2)
-    labels = [f"{short_group(r['attribute'], r['group'])[:40]}: {short_outcome(r['metric'])}"
+    labels = [f"{short_group(r['attribute'], r['group'])[:48]}: {short_outcome(r['metric'])}"
               + (" (vs others)" if r["reference"] == "others" else "") for r in reversed(shown)]
     ax.set_yticks(range(len(shown)), labels)
     for tick, r in zip(ax.get_yticklabels(), reversed(shown), strict=True):
