@@ -245,6 +245,6 @@ def test_report_on_a_killed_run_says_so(tmp_path: Path, capsys: pytest.CaptureFi
         store.create_run(RunRecord("r-killed", now_iso(), "running", "openai:m@http://x",
                                    "faults", "1", "h", {"suite": "starter"}, None))
     result = cli(capsys, monkeypatch, "report", "r-killed", "--out", str(tmp_path / "o"))
-    assert_one_line(result, 2, contains="not complete")
+    assert_one_line(result, 2, contains="is running")
     assert "haia audit --resume r-killed" in result.err
     assert not (tmp_path / "o").exists()
