@@ -30,6 +30,9 @@ NOT_LOCATIONS = {s.lower() for s in [*US_STATES, *STATE_NAMES]} | {
     "us", "usa", "u.s.", "united states", "america", "uk", "england", "canada", "mexico",
     "europe", "africa", "asia", "new york state", "ed", "er", "icu", "or", "bp", "hr", "copd",
     "chf", "mri", "ct", "ecg", "ekg"}
+# Capitalised words that are common English words but also name parts (Vietnamese, Chinese).
+NAME_WORDS_NOT_STOPS = frozenset({"An", "Do", "Le", "Ha", "Van", "Thi", "Duc", "Mai", "May",
+                                  "Will", "Hong", "Minh", "Long"})
 TITLE_WORDS = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Nurse|Doctor|Sister)\.?\s+)+",
                          re.IGNORECASE)
 
@@ -94,16 +97,42 @@ def presidio_default_analyzer(nlp_engine: Any | None = None) -> Any:
                           supported_languages=["en"])
 
 
+LOWER_NAME_CUE = re.compile(
+    r"(?i:(?<![\w])(?:pt|patient|name|named|dear|mr|mrs|ms|miss|mx|dr|doctor|nurse|prof"
+    r"|signed(?:[ \t]+by)?|seen[ \t]+by|referred[ \t]+by|wife|husband|son|daughter|mother"
+    r"|father|brother|sister|neighbou?r|partner|friend|carer|caregiver|contact|nok"
+    r"|next[ \t]+of[ \t]+kin|attending|physician|surgeon|gp|pcp|cc|attn)\.?"
+    r"(?:[ \t]+(?:is|was))?[ \t]*[:,-]?[ \t]*)"
+    r"(?P<w>[a-zà-öø-ÿā-ɏḁ-ỿ][\w'’-]+(?:[ \t]+[a-zà-öø-ÿā-ɏḁ-ỿ][\w'’-]+){0,2})")
+
+
+def _capitalise_cued_lower_names(text: str) -> str:
+    """Lower-case words right after a name cue (``pt is emily chen``) capitalised (same length),
+    so the name patterns and the NER model can see them; common words end the run."""
+    if not LOWER_NAME_CUE.search(text):
+        return text
+    chars = list(text)
+    for match in LOWER_NAME_CUE.finditer(text):
+        for word in re.finditer(r"\S+", match.group("w")):
+            if word.group(0).lower().strip(".,'’") in STOPWORDS or any(
+                    c.isdigit() for c in word.group(0)):
+                break
+            k = match.start("w") + word.start()
+            chars[k] = chars[k].upper()
+    return "".join(chars)
+
+
 def _title_case_caps_lines(text: str) -> str:
     """ALL-CAPS lines title-cased (same length), so capitalisation-based rules and the NER model
-    see names in notes typed in capitals."""
+    see names in notes typed in capitals; lower-case names after a cue capitalised."""
+    text = _capitalise_cued_lower_names(text)
     if not any(c.isupper() for c in text):
         return text
     out = []
     for line in text.splitlines(keepends=True):
         letters = [c for c in line if c.isalpha()]
         if len(letters) >= 4 and sum(c.isupper() for c in letters) / len(letters) > 0.7:
-            fixed = re.sub(r"[A-Za-z]+", lambda m: m.group(0).capitalize(), line)
+            fixed = re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), line)
             fixed = re.sub(r"(?<=[A-Za-z]['’])S\b", "s", fixed)
             out.append(fixed if len(fixed) == len(line) else line)
         else:
@@ -187,9 +216,33 @@ class Detector:
             keep = {"ner", "tok2vec"}
             disable = [p for p in nlp.pipe_names if p not in keep]
             docs = nlp.pipe(views, batch_size=self.batch_size, disable=disable)
-            for spans, text, doc in zip(candidates, texts, docs, strict=True):
-                spans += self._ner_spans(text, doc, spans)
+            for spans, text, view, doc in zip(candidates, texts, views, docs, strict=True):
+                spans += self._ner_spans(text, view, doc, spans)
         return [self._finish(t, spans) for t, spans in zip(texts, candidates, strict=True)]
+
+    def detect_related(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """Entities of texts that belong together (one request, one record): a name found in
+        one text is also removed where it appears in the others."""
+        found = self.detect_batch(texts)
+        names = [(0, len(e.text), "NAME", e.score) for ents in found for e in ents
+                 if e.type == "NAME"]
+        if not names:
+            return found
+        joined = "\n".join(e.text for ents in found for e in ents if e.type == "NAME")
+        spans = [(s, e, k, sc) for s, e, k, sc in _joined_spans(joined)]
+        out = []
+        for text, ents in zip(texts, found, strict=True):
+            extra = [(a, b, "NAME", 0.65) for a, b, _k, _s in
+                     self._propagate_names(joined + "\n" + text, spans)
+                     if a > len(joined)]
+            if not extra:
+                out.append(ents)
+                continue
+            shift = len(joined) + 1
+            own = [(e.start, e.end, e.type, e.score) for e in ents]
+            own += [(a - shift, b - shift, k, sc) for a, b, k, sc in extra]
+            out.append([Entity(a, b, k, sc, text[a:b]) for a, b, k, sc in _merge(own)])
+        return out
 
     def detect_stream(self, texts: Iterable[str]) -> Iterable[list[Entity]]:
         """Entities of each text of an iterable, in batches of ``batch_size``."""
@@ -244,20 +297,23 @@ class Detector:
             start += match.end()
         words = list(re.finditer(r"[^\s,]+", text[start:end]))
 
-        def stop(word: str) -> bool:
+        def stop(word: str, inside: bool = False) -> bool:
+            if inside and word in NAME_WORDS_NOT_STOPS:  # Nguyen Van An, Le Thi Ha
+                return False
             return word.lower().strip(".") in STOPWORDS and not (len(word) == 1 and word.isupper())
 
         while words and stop(words[0].group(0)):
             words.pop(0)
         for k in range(1, len(words)):
-            if stop(words[k].group(0)):
+            if stop(words[k].group(0), inside=True):
                 words = words[:k]
                 break
         if not words:
             return start, start
         return start + words[0].start(), start + words[-1].end()
 
-    def _ner_spans(self, text: str, doc: Any, found: list[tuple[int, int, str, float]]
+    def _ner_spans(self, text: str, view: str, doc: Any,
+                   found: list[tuple[int, int, str, float]]
                    ) -> list[tuple[int, int, str, float]]:
         """NER entities that no pattern span overlaps (patterns are the more precise)."""
         taken = sorted((s, e) for s, e, _, _ in found)
@@ -280,12 +336,12 @@ class Detector:
             if kind == "NAME":
                 start, end = self._trim_name(text, start, end)
                 value = text[start:end]
-                if (end - start < 2 or low in STOPWORDS or not value[0].isupper()
+                if (end - start < 2 or low in STOPWORDS or not view[start].isupper()
                         or any(c.isdigit() for c in value)):
                     continue
                 spans.append((start, end, "NAME", 0.7))
             elif kind == "LOCATION":
-                if low in NOT_LOCATIONS or not value[0].isupper():
+                if low in NOT_LOCATIONS or not view[start].isupper():
                     continue
                 spans.append((start, end, "LOCATION", 0.6))
             elif kind == "FACILITY":
@@ -315,7 +371,7 @@ class Detector:
         for start, end, kind, _ in spans:
             if kind != "NAME":
                 continue
-            for tok in re.findall(r"[A-Za-z][A-Za-z'’-]+", text[start:end]):
+            for tok in re.findall(r"[^\W\d_](?:[^\W\d_]|['’-])+", text[start:end]):
                 if len(tok) >= 3 and tok.lower() not in STOPWORDS:
                     tokens.add(tok)
         if not tokens:
@@ -323,9 +379,22 @@ class Detector:
         forms = set()
         for tok in tokens:
             forms |= {tok, tok.capitalize(), tok.upper()}
-        pattern = re.compile(r"(?<![A-Za-z'’-])(?:" + "|".join(
-            re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![A-Za-z'’-])")
+            if tok.islower():
+                forms.add(tok)
+        pattern = re.compile(r"(?<![\w'’-])(?:" + "|".join(
+            re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w'’-])")
         return [(m.start(), m.end(), "NAME", 0.65) for m in pattern.finditer(text)]
+
+
+def _joined_spans(joined: str) -> list[tuple[int, int, str, float]]:
+    """One NAME span per line of ``joined`` (the names found in related texts)."""
+    spans = []
+    pos = 0
+    for line in joined.split("\n"):
+        if line:
+            spans.append((pos, pos + len(line), "NAME", 0.65))
+        pos += len(line) + 1
+    return spans
 
 
 _DEFAULT: Detector | None = None

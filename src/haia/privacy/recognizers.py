@@ -56,10 +56,15 @@ STOPWORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "been", "but",
 PARTICLES = r"(?:[Vv]an|[Vv]on|[Dd]er|[Dd]en|[Dd]e|[Dd]el|[Dd]ella|[Dd]i|[Dd]a|[Ll]a|[Ll]e|[Dd]u" \
             r"|[Dd]os|[Dd]as|[Bb]in|[Ii]bn|[Aa]l|[Ee]l|[Tt]er|[Tt]en|VAN|VON|DER|DEN|DE|DEL|DI|DA" \
             r"|LA|LE|DU|BIN|AL|EL)"
-# A capitalised name token: O'Brien, McDonald, Smith-Jones, D'Souza.
-TC_TOK = r"[A-Z][A-Za-z'’]*[a-z][A-Za-z'’]*(?:-[A-Z][A-Za-z'’]*[a-z][A-Za-z'’]*)?"
-CAPS_TOK = r"[A-Z][A-Z'’]*[A-Z](?:-[A-Z][A-Z'’]+)?"
-INITIAL = r"[A-Z]\.?"
+# Letters of Latin scripts (accented names: Siobhán, Wiśniewska, Nguyễn): upper, lower, any.
+UP = "A-ZÀ-ÖØ-ÞĀ-ɏḀ-ỿ"
+LO = "a-zß-öø-ÿĀ-ɏḀ-ỿ"
+LET = "A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ"
+CAPS_UP = "A-ZÀ-ÖØ-Þ"
+# A capitalised name token: O'Brien, McDonald, Smith-Jones, D'Souza, Núñez.
+TC_TOK = rf"[{UP}][{LET}'’]*[{LO}][{LET}'’]*(?:-[{UP}][{LET}'’]*[{LO}][{LET}'’]*)?"
+CAPS_TOK = rf"[{CAPS_UP}][{CAPS_UP}'’]*[{CAPS_UP}](?:-[{CAPS_UP}][{CAPS_UP}'’]+)?"
+INITIAL = rf"[{CAPS_UP}]\.?"
 _PART = rf"(?:{PARTICLES}[ \t]+){{0,2}}"
 TC_NAME = rf"{_PART}{TC_TOK}(?:[ \t]+(?:{INITIAL}[ \t]+)?{_PART}{TC_TOK}){{0,3}}"
 CAPS_NAME = rf"{_PART}{CAPS_TOK}(?:[ \t]+(?:{INITIAL}[ \t]+)?{_PART}{CAPS_TOK}){{0,3}}"
@@ -103,6 +108,24 @@ STATE = (r"(?:" + "|".join(US_STATES) + "|" + "|".join(STATE_NAMES)
 STREET_SUFFIX = (r"(?i:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct"
                  r"|place|pl|way|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail"
                  r"|crescent|close|row|alley|plaza|grove|gardens|mews)")
+PROVINCE = r"(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT)"
+DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?"
+_UNIT = (r"(?i:apt|apartment|unit|suite|ste|flat|room|rm|#|bldg|building|floor|fl|lot|space"
+         r"|trlr)")
+_STREET_WORD = rf"(?:[{UP}][{LET}'.-]*|\d{{1,3}}(?:st|nd|rd|th|ST|ND|RD|TH))"
+# A street line: "1427 N 3rd St SW, Apt 4", "Flat 3, 12 High Street", "200 West 34th Street".
+STREET = (rf"(?:(?i:flat|apt|apartment|unit|suite)[ \t]*\d+[A-Za-z]?,?[ \t]+)?"
+          rf"\d{{1,6}}[A-Za-z]?(?:-\d{{1,4}})?[ \t]+(?:{DIRECTION}[ \t]+)?"
+          rf"(?:{_STREET_WORD}[ \t]+){{1,4}}{STREET_SUFFIX}\b\.?"
+          rf"(?:[ \t]+{DIRECTION}(?![{LET}]))?"
+          rf"(?:,?[ \t]*{_UNIT}\.?[ \t]*#?[ \t]*[A-Za-z0-9-]+)?")
+STREET_LOWER = (rf"\d{{1,6}}[a-z]?[ \t]+(?:(?i:{DIRECTION})[ \t]+)?"
+                rf"(?:(?:[{LO}][{LO}'.-]*|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,3}}"
+                rf"(?i:{STREET_SUFFIX})\b\.?")
+CITY = rf"[{UP}][{LET}.'-]+(?:[ \t]+[{UP}][{LET}.'-]+){{0,2}}"
+POSTAL = (r"(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d"
+          r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})")
+TAIL_SEP = r"(?:,[ \t]*|[ \t]*\n[ \t]*|[ \t]+)"
 FACILITY_SUFFIX = (r"(?i:hospital|clinic|medical[ \t]+cent(?:er|re)|health[ \t]+cent(?:er|re)"
                    r"|infirmary|hospice|nursing[ \t]+home|care[ \t]+home|rehabilitation"
                    r"[ \t]+cent(?:er|re)|medical[ \t]+group|health[ \t]+system|healthcare"
@@ -111,7 +134,8 @@ FACILITY_SUFFIX = (r"(?i:hospital|clinic|medical[ \t]+cent(?:er|re)|health[ \t]+
 
 # An identifier value: letters, digits and separators with at least one digit.
 ID_VALUE = r"(?=[A-Za-z./-]*\d)[A-Za-z0-9](?:[A-Za-z0-9./-]*[A-Za-z0-9]){3,}"
-ID_SEP = r"\s*(?:(?i:number|num\.?|no\.?|nbr|#|id)\s*)?[:#.=-]?\s*"
+ID_SEP = (r"\s*(?:(?i:number|num\.?|no\.?|nbr|#|id|is|was|of|on[ \t]+file|on[ \t]+record"
+          r"|reads?|given[ \t]+as)\s*){0,3}[:#.=-]?\s*")
 
 LABELLED_IDS: dict[str, str] = {
     "MRN": (r"mrn|medical[ \t]+record(?:[ \t]+(?:number|no\.?|#))?|mr#|mr[ \t]+no|med[ \t]+rec"
@@ -179,7 +203,9 @@ def build_recognizers() -> list[Recognizer]:
                          r"(?::[0-9a-fA-F]{1,4}){0,5})?(?![\w:])", 0.85),
         _r("ssn", "SSN", r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])",
            0.95),
-        _r("ssn_labelled", "SSN", r"(?i:ssn|social[ \t]+security(?:[ \t]+(?:number|no\.?))?)"
+        _r("ssn_labelled", "SSN", r"(?i:ssn|social[ \t]+security(?:[ \t]+(?:number|no\.?|#))?)"
+                                  r"(?:[ \t]+(?i:is|was|on[ \t]+file|on[ \t]+record|of|no\.?"
+                                  r"|number|ends[ \t]+in)){0,3}"
                                   r"[ \t]*[:#]?[ \t]*(?P<v>\d{3}[- ]?\d{2}[- ]?\d{4})\b", 0.99),
         _r("fax", "FAX", r"(?i:fax|facsimile)(?:[ \t]*(?:number|no\.?|#))?[ \t]*[:#]?[ \t]*"
                          r"(?P<v>(?:\+?\d{1,3}[\s.-]?)?\(?\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4})",
@@ -229,10 +255,21 @@ def build_recognizers() -> list[Recognizer]:
         _r("age_sex", "AGE", r"(?<!\d)(?P<v>9\d|1[0-2]\d)[ \t]?(?:M|F|yo[MF])(?![A-Za-z])", 0.7),
         # Geography.
         _r("po_box", "ADDRESS", r"(?i:p\.?[ \t]?o\.?[ \t]+box)[ \t]+\d+", 0.95),
-        _r("street", "ADDRESS", rf"(?<![\w/.-])\d{{1,6}}[A-Za-z]?[ \t]+(?:[NSEW]\.?[ \t]+)?"
-                                rf"(?:[A-Z][A-Za-z'.-]*[ \t]+){{1,4}}{STREET_SUFFIX}\b\.?"
-                                rf"(?:,?[ \t]*(?i:apt|apartment|unit|suite|ste|flat|room|#)\.?"
-                                rf"[ \t]*#?[ \t]*[A-Za-z0-9-]+)?", 0.9, names=True),
+        _r("street", "ADDRESS", rf"(?<![\w/.-]){STREET}", 0.9, names=True),
+        _r("street_lower", "ADDRESS", rf"(?<![\w/.-]){STREET_LOWER}", 0.7),
+        _r("street_city", "LOCATION", rf"(?<![\w/.-]){STREET}{TAIL_SEP}(?P<v>{CITY})"
+                                      rf"(?=,?[ \t]+(?:(?:{STATE}|{PROVINCE}),?[ \t]+)?{POSTAL}"
+                                      rf"|,?[ \t]+(?:{STATE}|{PROVINCE})(?![{LET}]))",
+           0.85, names=True),
+        _r("street_postal", "ZIP", rf"(?<![\w/.-]){STREET}{TAIL_SEP}{CITY}(?:,?[ \t]+(?:{STATE}"
+                                   rf"|{PROVINCE}))?,?[ \t]+(?P<v>{POSTAL})(?![\w])", 0.9,
+           names=True),
+        _r("postcode_ca", "ZIP", r"(?<![\w-])[ABCEGHJ-NPRSTVXY]\d[A-Z][ \t]?\d[A-Z]\d(?![\w-])",
+           0.85),
+        _r("postcode_uk", "ZIP", r"(?<![\w-])(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)[ \t]\d[ABD-HJLNP-UW-Z]{2}"
+                                 r"(?![\w-])", 0.8),
+        _r("zip_province", "ZIP", rf"(?<![A-Za-z]){PROVINCE},?[ \t]+(?P<v>{POSTAL})(?![\w])",
+           0.9),
         _r("address_label", "ADDRESS", r"(?im:^[ \t]*(?:home[ \t]+|street[ \t]+|mailing[ \t]+)?"
                                        r"address(?:[ \t]+line[ \t]*\d)?[ \t]*:[ \t]*"
                                        r"(?P<v>[^\n,]*\d[^\n,]*))", 0.85),
@@ -269,6 +306,12 @@ def build_recognizers() -> list[Recognizer]:
            names=True),
         _r("name_credentials", "NAME", rf"(?P<v>{TC_NAME}),?[ \t]+(?:MD|DO|RN|NP|PA-C|PA|MBBS"
                                        rf"|FRCP|PhD|DNP|LPN|CNA|PharmD)\b", 0.85, names=True),
+    ]
+    rec += [
+        # Any other long number (HIPAA's "any other unique identifying number"): 7+ digits in
+        # a row, or 9+ digits in groups (card and account numbers).
+        _r("long_number", "ID", r"(?<![\w.,/-])\d{7,}(?![\w.,/-]|[.,]\d)", 0.6),
+        _r("grouped_number", "ID", r"(?<![\w.,/-])\d{3,6}(?:[ -]\d{3,6}){2,4}(?![\w/-])", 0.55),
     ]
     return rec
 
