@@ -233,7 +233,7 @@ class Detector:
         out = []
         for text, ents in zip(texts, found, strict=True):
             extra = [(a, b, "NAME", 0.65) for a, b, _k, _s in
-                     self._propagate_names(joined + "\n" + text, spans)
+                     self._propagate_names(joined + "\n" + text, spans, lower=True)
                      if a > len(joined)]
             if not extra:
                 out.append(ents)
@@ -364,8 +364,8 @@ class Detector:
         return out
 
     @staticmethod
-    def _propagate_names(text: str, spans: list[tuple[int, int, str, float]]
-                         ) -> list[tuple[int, int, str, float]]:
+    def _propagate_names(text: str, spans: list[tuple[int, int, str, float]],
+                         lower: bool = False) -> list[tuple[int, int, str, float]]:
         """Other mentions of a detected name's tokens (``Mr. Smith`` after ``John Smith``)."""
         tokens: set[str] = set()
         for start, end, kind, _ in spans:
@@ -379,8 +379,8 @@ class Detector:
         forms = set()
         for tok in tokens:
             forms |= {tok, tok.capitalize(), tok.upper()}
-            if tok.islower():
-                forms.add(tok)
+            if tok.islower() or (lower and len(tok) >= 4):
+                forms.add(tok.lower())
         pattern = re.compile(r"(?<![\w'’-])(?:" + "|".join(
             re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w'’-])")
         return [(m.start(), m.end(), "NAME", 0.65) for m in pattern.finditer(text)]
