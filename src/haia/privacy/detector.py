@@ -227,7 +227,7 @@ class Detector:
         candidates = [self._patterns(t, v) for t, v in zip(texts, views, strict=True)]
         if self.use_ner:
             nlp = self.nlp
-            keep = {"ner", "tok2vec"}
+            keep = {"ner"}  # the small model's NER has its own tok2vec (tagger/parser listen)
             disable = [p for p in nlp.pipe_names if p not in keep]
             docs = nlp.pipe(views, batch_size=self.batch_size, disable=disable)
             for spans, text, view, doc in zip(candidates, texts, views, docs, strict=True):
@@ -281,7 +281,7 @@ class Detector:
                     start, end = self._trim_name(text, start, end)
                 elif rec.type == "FACILITY":
                     start, end = self._trim_leading(text, start, end)
-                elif rec.name == "street" and any(
+                elif rec.name in ("street", "street_lower") and any(
                         w.lower().strip(".,") in STOPWORDS
                         and not STREET_SUFFIX_RE.fullmatch(w.strip(".,"))
                         for w in re.split(r"[,#]", text[start:end])[0].split()[1:-1]):
@@ -299,7 +299,7 @@ class Detector:
         words = list(re.finditer(r"\S+", text[start:end]))
         for k in range(len(words) - 1, -1, -1):
             word = words[k].group(0).lower().strip(".,")
-            if word in STOPWORDS and not FACILITY_WORDS.fullmatch(word):
+            if word in STOPWORDS and not FACILITY_WORDS.fullmatch(word) and word != "home":
                 words = words[k + 1:]
                 break
         if len(words) < 2:

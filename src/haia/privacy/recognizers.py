@@ -144,12 +144,17 @@ unions valley vly valleys vlys viaduct via view vw views vws village vlg village
 vista vis walk walks wall way ways well wl wells wls close rise wharf parade circus vale quay
 approach side row gate yard chase hey wynd
 """
-STREET_SUFFIX = "(?i:" + "|".join(sorted(set(_SUFFIX_WORDS.split()), key=len, reverse=True)) + ")"
+_SUFFIXES = sorted(set(_SUFFIX_WORDS.split()), key=len, reverse=True)
+STREET_SUFFIX = "(?i:" + "|".join(_SUFFIXES) + ")"
+STREET_SUFFIX_LOWER = "(?:" + "|".join(_SUFFIXES) + ")"
 PROVINCE = r"(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT)"
 DIRECTION = r"(?i:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?"
 _UNIT = (r"(?i:apt|apartment|unit|suite|ste|flat|room|rm|#|bldg|building|floor|fl|lot|space"
          r"|trlr)")
-_STREET_WORD = rf"(?:[{UP}][{LET}'.-]*|\d{{1,3}}(?i:st|nd|rd|th))"
+# Words that never sit inside a street name ("6 weeks with Dr." is not an address).
+_NOT_STREET = (r"(?!(?i:with|and|for|the|of|in|at|to|on|by|from|weeks?|days?|months?|years?"
+               r"|hours?|mins?|minutes|times|tablets?|tabs?|units?|doses?|mg|ml)\b)")
+_STREET_WORD = rf"{_NOT_STREET}(?:[{UP}][{LET}'.-]*|\d{{1,3}}(?i:st|nd|rd|th))"
 # A street line: "1427 N 3rd St SW, Apt 4", "Flat 3, 12 High Street", "200 West 34th Street".
 STREET = (rf"(?:(?i:flat|apt|apartment|unit|suite|studio|room)[ \t]*\d+[A-Za-z]?,?"
           rf"(?:[ \t]+|[ \t]*\n[ \t]*)(?:\d{{1,6}}[A-Za-z]?(?:-\d{{1,4}})?[ \t]+)?"
@@ -160,8 +165,8 @@ STREET = (rf"(?:(?i:flat|apt|apartment|unit|suite|studio|room)[ \t]*\d+[A-Za-z]?
 STREET_LOWER = (rf"(?:(?:flat|apt|apartment|unit|suite|studio|room)[ \t]*\d+[a-z]?,?"
                 rf"(?:[ \t]+|[ \t]*\n[ \t]*)(?:\d{{1,6}}[a-z]?[ \t]+)?|\d{{1,6}}[a-z]?[ \t]+)"
                 rf"(?:(?i:{DIRECTION})[ \t]+)?"
-                rf"(?:(?:[{LO}][{LO}'.-]*|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,3}}"
-                rf"(?i:{STREET_SUFFIX})\b\.?(?:[ \t]+(?i:{DIRECTION})(?![{LET}]))?"
+                rf"(?:{_NOT_STREET}(?:[{LO}][{LO}'.-]*|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,3}}"
+                rf"{STREET_SUFFIX_LOWER}\b\.?(?:[ \t]+(?i:{DIRECTION})(?![{LET}]))?"
                 rf"(?:,?[ \t]*{_UNIT}\.?[ \t]*#?[ \t]*[a-z0-9-]+)?")
 CITY = rf"[{UP}][{LET}.'-]+(?:[ \t]+[{UP}][{LET}.'-]+){{0,2}}"
 POSTAL = (r"(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d"
@@ -212,9 +217,12 @@ class Recognizer:
     regex: re.Pattern[str]
     score: float
     case_sensitive_names: bool = False
+    hint: re.Pattern[str] | None = None  # a cheap search that must succeed first
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         """Spans (start, end) of every match (of group ``v`` when the pattern has one)."""
+        if self.hint is not None and not self.hint.search(text):
+            return
         has_v = "v" in self.regex.groupindex
         for match in self.regex.finditer(text):
             start, end = match.span("v") if has_v else match.span()
@@ -223,8 +231,9 @@ class Recognizer:
 
 
 def _r(name: str, type_: str, pattern: str, score: float, names: bool = False,
-       flags: int = 0) -> Recognizer:
-    return Recognizer(name, type_, re.compile(pattern, flags), score, names)
+       flags: int = 0, hint: str | None = None) -> Recognizer:
+    return Recognizer(name, type_, re.compile(pattern, flags), score, names,
+                      re.compile(hint) if hint else None)
 
 
 def _labelled(type_: str, labels: str, score: float) -> Recognizer:
@@ -336,7 +345,8 @@ def build_recognizers() -> list[Recognizer]:
                                r"[ \t]*(?P<v>\d{5}(?:-\d{4})?"
                                r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})",
            0.95),
-        _r("city_state", "LOCATION", rf"(?P<v>[A-Z][A-Za-z.'-]+(?:[ \t]+[A-Z][A-Za-z.'-]+){{0,2}}),"
+        _r("city_state", "LOCATION", rf"(?<![A-Za-z.])(?!{TITLES}\.?[ \t])"
+                                     rf"(?P<v>[A-Z][A-Za-z.'-]+(?:[ \t]+[A-Z][A-Za-z.'-]+){{0,2}}),"
                                      rf"[ \t]*{STATE}(?![A-Za-z])", 0.85),
         _r("city_label", "LOCATION", r"(?im:^[ \t]*(?:city|town|village|county|municipality"
                                      r"|place[ \t]+of[ \t]+birth|birthplace|residence)[ \t]*:"
@@ -385,7 +395,8 @@ def build_recognizers() -> list[Recognizer]:
         _r("name_relation", "NAME", rf"(?i:{RELATIONS})[ \t]*,?[ \t]+(?P<v>{TC_NAME})", 0.75,
            names=True),
         _r("name_credentials", "NAME", rf"(?P<v>{TC_NAME}),?[ \t]+(?:MD|DO|RN|NP|PA-C|PA|MBBS"
-                                       rf"|FRCP|PhD|DNP|LPN|CNA|PharmD)\b", 0.85, names=True),
+                                       rf"|FRCP|PhD|DNP|LPN|CNA|PharmD)\b", 0.85, names=True,
+           hint=r"\b(?:MD|DO|RN|NP|PA|MBBS|FRCP|PhD|DNP|LPN|CNA|PharmD)\b"),
     ]
     rec += [
         # Any other long number (HIPAA's "any other unique identifying number"): 7+ digits in
