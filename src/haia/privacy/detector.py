@@ -154,6 +154,52 @@ def _title_case_caps_lines(text: str) -> str:
     return "".join(out)
 
 
+_CAP_WORD = re.compile(r"[^\W\d_][^\W_]*")
+_SENTENCE_END = re.compile(r"(?<=[^\W\d_]{4}[.!?])[ \t]+(?=[A-Z])|\n")
+
+
+def _pieces(view: str) -> list[str]:
+    """``view`` cut into lines and sentences (at ``word. Capital``, not after ``Dr.``),
+    separators kept with the piece before them."""
+    out = []
+    pos = 0
+    for match in _SENTENCE_END.finditer(view):
+        out.append(view[pos:match.end()])
+        pos = match.end()
+    if pos < len(view):
+        out.append(view[pos:])
+    return out
+
+
+def _ner_segments(view: str, spans: list[tuple[int, int, str, float]]
+                  ) -> list[tuple[int, str]]:
+    """``(offset, text)`` runs of consecutive lines or sentences worth the NER model: those with a
+    capitalised
+    word that no pattern span covers and that is not a common word. (The model's spans are
+    only kept when they start with a capital in the view, so other lines cannot add any.)"""
+    covered = bytearray(len(view))
+    for s, e, _k, _sc in spans:
+        covered[s:e] = b"\x01" * (e - s)
+    out: list[tuple[int, str]] = []
+    run_start = run_end = -1
+    pos = 0
+    for line in _pieces(view):
+        worthy = any(m.group(0)[0].isupper() and not covered[m.start()]
+                     and m.group(0).lower() not in STOPWORDS
+                     for m in _CAP_WORD.finditer(line) if len(m.group(0)) > 1)
+        if worthy:
+            if run_start < 0:
+                run_start = pos
+            run_end = pos + len(line)
+        elif run_start >= 0:
+            out.append((run_start, view[run_start:run_end]))
+            run_start = -1
+        pos += len(line)
+    if run_start >= 0:
+        out.append((run_start, view[run_start:run_end]))
+    return out
+
+
 def _merge(spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
     """Union overlapping spans; each union takes the type of its longest member (then score)."""
     if not spans:
@@ -229,9 +275,18 @@ class Detector:
             nlp = self.nlp
             keep = {"ner"}  # the small model's NER has its own tok2vec (tagger/parser listen)
             disable = [p for p in nlp.pipe_names if p not in keep]
-            docs = nlp.pipe(views, batch_size=self.batch_size, disable=disable)
-            for spans, text, view, doc in zip(candidates, texts, views, docs, strict=True):
-                spans += self._ner_spans(text, view, doc, spans)
+            # Only the runs of lines where the model could add something go through it.
+            segments = [(k, offset, chunk) for k, (view, spans) in
+                        enumerate(zip(views, candidates, strict=True))
+                        for offset, chunk in _ner_segments(view, spans)]
+            ents: list[list[tuple[str, int, int]]] = [[] for _ in texts]
+            docs = nlp.pipe([chunk for _k, _o, chunk in segments], batch_size=self.batch_size,
+                            disable=disable)
+            for (k, offset, _chunk), doc in zip(segments, docs, strict=True):
+                ents[k] += [(e.label_, e.start_char + offset, e.end_char + offset)
+                            for e in doc.ents]
+            for spans, text, view, found in zip(candidates, texts, views, ents, strict=True):
+                spans += self._ner_spans(text, view, found, spans)
         return [self._finish(t, spans) for t, spans in zip(texts, candidates, strict=True)]
 
     def detect_related(self, texts: Sequence[str]) -> list[list[Entity]]:
@@ -329,18 +384,18 @@ class Detector:
             return start, start
         return start + words[0].start(), start + words[-1].end()
 
-    def _ner_spans(self, text: str, view: str, doc: Any,
+    def _ner_spans(self, text: str, view: str, ents: list[tuple[str, int, int]],
                    found: list[tuple[int, int, str, float]]
                    ) -> list[tuple[int, int, str, float]]:
         """NER entities that no pattern span overlaps (patterns are the more precise)."""
         taken = sorted((s, e) for s, e, _, _ in found)
         starts = [s for s, _ in taken]
         spans = []
-        for ent in doc.ents:
-            kind = NER_TYPES.get(ent.label_)
+        for label, ent_start, ent_end in ents:
+            kind = NER_TYPES.get(label)
             if kind is None:
                 continue
-            start, end = _strip_span(text, ent.start_char, ent.end_char)
+            start, end = _strip_span(text, ent_start, ent_end)
             value = text[start:end]
             if len(value) < 2 or not any(c.isalpha() for c in value) or re.search(r"[@/:]", value):
                 continue
@@ -362,7 +417,7 @@ class Detector:
                     continue
                 spans.append((start, end, "LOCATION", 0.6))
             elif kind == "FACILITY":
-                if ent.label_ == "ORG" and not FACILITY_WORDS.search(value):
+                if label == "ORG" and not FACILITY_WORDS.search(value):
                     continue
                 spans.append((start, end, "FACILITY", 0.6))
             elif kind == "DATE" and _MONTHS.search(value) and any(c.isdigit() for c in value):
