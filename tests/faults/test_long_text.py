@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from haia.privacy.detector import _pieces, _pipe_chunked
+from haia.privacy.detector import _cut, _ner_entities
 
 spacy = pytest.importorskip("spacy")
 
 
 def test_pieces_cover_the_text_at_word_boundaries() -> None:
     text = ("word " * 50_000) + "tail"
-    pieces = _pieces(text, size=1000)
+    pieces = _cut(text, size=1000)
     assert "".join(p for _, p in pieces) == text
     assert all(len(p) <= 1000 for _, p in pieces)
     assert all(text[offset:offset + len(p)] == p for offset, p in pieces)
     assert all(p.endswith(" ") for _, p in pieces[:-1])
     unbroken = "x" * 2500
-    assert [len(p) for _, p in _pieces(unbroken, size=1000)] == [1000, 1000, 500]
+    assert [len(p) for _, p in _cut(unbroken, size=1000)] == [1000, 1000, 500]
 
 
 def test_long_text_is_processed_past_the_limit() -> None:
@@ -29,7 +29,7 @@ def test_long_text_is_processed_past_the_limit() -> None:
     text = "Seen by Alice today. " * 1_000  # 21,000 characters
     with pytest.raises(ValueError, match="E088"):
         list(nlp.pipe([text]))
-    (doc,) = _pipe_chunked(nlp, [text, "short Alice"], batch_size=8, disable=[])[:1]
-    starts = [e.start_char for e in doc.ents]
-    assert len(starts) == 1_000  # every occurrence, also those past the model's limit
-    assert all(text[e.start_char:e.end_char] == "Alice" for e in doc.ents)
+    found, short = _ner_entities(nlp, [text, "short Alice"], batch_size=8, disable=[])
+    assert len(found) == 1_000  # every occurrence, also those past the model's limit
+    assert all(label == "PERSON" and text[a:b] == "Alice" for label, a, b in found)
+    assert short == [("PERSON", 6, 11)]
