@@ -175,10 +175,10 @@ def audit(
                        errors=f"{errors} errors" if errors else "")
 
     extra = {}
-    if sign_key:  # the report names its signer and key; the files are signed once written
+    if signer is not None:  # the report names its signer and key; the files are signed once written
         from haia.cli_report import signature_info
 
-        extra["signature"] = signature_info(sign_key, auditor)
+        extra["signature"] = signature_info(sign_key or signer.name, signer.name)
     if registry is not None and system is not None:  # page one names the registered system
         from haia.report.model_card import system_block
 

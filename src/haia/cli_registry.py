@@ -564,6 +564,9 @@ def _against_registered(path: Path, recorded: dict[str, Any]) -> list[str]:
 
     from haia.registry.signing import verify_file
 
+    if not recorded.get("public_key"):
+        return [f"{path.name}: recorded audit {recorded['audit']['id']}'s auditor "
+                f"{recorded['auditor']!r} has no registered key to check its signature against"]
     with tempfile.TemporaryDirectory() as folder:
         pub = Path(folder) / "auditor.pub"
         pub.write_text(recorded["public_key"] + "\n")

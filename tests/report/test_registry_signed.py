@@ -8,34 +8,41 @@ from pathlib import Path
 
 from tests.registry.test_cli import haia
 
+from haia.registry.actors import Actor
 from haia.registry.service import Registry
 from haia.registry.signing import generate_key
 from haia.testing.openai_server import ScriptedServer
 
 
-def setup_registry(url: str, home: Path) -> None:
-    """The registry of tests/registry/test_cli.py, through the service (no subprocesses)."""
+def setup_registry(url: str, home: Path, model: str) -> None:
+    """A registry with a system whose version runs ``model``, through the service; every actor
+    has a key in the key folder (registry actions are signed)."""
+    actors = {}
+    for name in ("root", "dev", "aud"):
+        generate_key(name, home / "keys")
+        actors[name] = Actor.from_key_file(name, home / "keys" / f"{name}.key")
     reg = Registry(url)
-    reg.add_user("root", "admin")
-    reg.add_organisation("MedAI", kind="developer", actor="root")
-    reg.add_organisation("AuditCo", kind="auditor", actor="root")
-    reg.add_user("dev", "developer", organisation="MedAI", actor="root")
-    reg.add_user("aud", "auditor", organisation="AuditCo", actor="root")
+    reg.add_user("root", "admin", actor=actors["root"])
+    reg.add_organisation("MedAI", kind="developer", actor=actors["root"])
+    reg.add_organisation("AuditCo", kind="auditor", actor=actors["root"])
+    for name, role, org in (("dev", "developer", "MedAI"), ("aud", "auditor", "AuditCo")):
+        reg.add_user(name, role, organisation=org, public_key=actors[name].public_key,
+                     actor=actors["root"])
     reg.add_system("LetterAid", developer="MedAI", intended_use="draft discharge letters",
-                   clinical_setting="wards", intended_users="doctors", actor="dev")
-    reg.add_version("LetterAid", "1.0", model_id="openai:m", actor="dev")
-    reg.add_deployment(1, "City Hospital", users_per_month=120, actor="dev")
-    generate_key("aud", home / "keys")
+                   clinical_setting="wards", intended_users="doctors", actor=actors["dev"])
+    reg.add_version("LetterAid", "1.0", model_id=model, actor=actors["dev"])
+    reg.add_deployment(1, "City Hospital", users_per_month=120, actor=actors["dev"])
 
 
 def test_registered_system_and_signature_on_page_one(tmp_path: Path, haia_home: Path) -> None:
     url = f"sqlite:///{tmp_path / 'registry.db'}"
-    setup_registry(url, haia_home)
     out = tmp_path / "report"
     with ScriptedServer(lambda body: "The answer is A.") as srv:
+        setup_registry(url, haia_home, f"openai:m@{srv.base_url}")
         result = haia(url, "audit", "--model", f"openai:m@{srv.base_url}", "--limit", "6",
                       "--out", str(out), "--system", "1", "--auditor", "aud",
-                      "--independence", "No ties to MedAI", "--sign-key", "aud")
+                      "--independence", "No ties to MedAI: no contracts, funding or staff.",
+                      "--sign-key", "aud")
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text())
     system = report["model_card"]["system"]
@@ -59,6 +66,7 @@ def test_registered_system_and_signature_on_page_one(tmp_path: Path, haia_home: 
     rebuilt = json.loads((again / "report.json").read_text())
     assert rebuilt["model_card"]["system"]["name"] == "LetterAid"
     assert rebuilt["signature"]["fingerprint"] == signature["fingerprint"]
+    # a rebuilt report is not the one the registry recorded: checked against the auditor's key
     ok = haia(url, "verify", "--report", str(again / "report.json"), "--report",
-              str(again / "report.pdf"))
+              str(again / "report.pdf"), "--trusted-key", str(haia_home / "keys" / "aud.pub"))
     assert ok.returncode == 0, ok.stderr

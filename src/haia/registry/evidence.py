@@ -59,7 +59,8 @@ def report_evidence(folder: Path) -> dict[str, Any]:
         "suite": suite,
         "suite_version": run.get("suite_version"),
         "suite_hash": run.get("suite_hash"),
-        "model": str(run.get("model", "")),
+        # the spec as run (run.model is shown without its endpoint path)
+        "model": str(config.get("model") or run.get("model", "")),
         "limit": limit,
         "items_run": items_run,
         "items_total": items_total,
