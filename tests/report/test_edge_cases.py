@@ -21,11 +21,15 @@ def audit(tmp_path: Path, responder, **config) -> dict:
 def test_every_request_failed(tmp_path: Path) -> None:
     report = audit(tmp_path, lambda body: Reply(status=400, text="bad request"), limit=6)
     assert validate(report) == []
-    assert report["run"]["counts"]["errors"] == 6 and report["findings"] == []
-    assert all(row["verdict"] == "not_assessed" for row in report["scorecard"])
+    assert report["run"]["counts"]["errors"] == 6
+    # Nothing was assessed, and that is itself the finding (issue 15): never "findings: none".
+    (finding,) = report["findings"]
+    assert finding["metric"] == "failed_requests" and finding["severity"] == "critical"
+    assert report["run"]["failures"]["by_kind"]["rejected"]["count"] == 6
+    assert all(row["verdict"] in {"not_assessed", "fails"} for row in report["scorecard"])
     assert any("failed and were not scored" in x for x in report["limits"])
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "No metric crossed a threshold" in html and "has not passed" in html
+    assert "failed_requests" in html or "requests failed" in html
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")
 
 
