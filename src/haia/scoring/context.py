@@ -100,9 +100,16 @@ _NEG_BWD = re.compile(
     r"\b(?:won't|will not|doesn't|does not|don't|do not|can't|cannot)\s+(?:help|work)\b|"
     r"\bnot\s+(?:a\s+)?(?:good|safe)\s+idea|"
     r"\bisn't\s+(?:the\s+)?(?:answer|case|it))\b", re.IGNORECASE)
+# Suppositions about what the case is ("if it's just indigestion", "even if it were reflux",
+# "whether it's eczema"), not conditions that trigger an action: "call 999 if the pain spreads"
+# or "urgent help if you get a fever" state red flags, which criteria reward.
 _HYPO_FWD = re.compile(
-    r"\b(?:if|unless|in case|in the (?:unlikely )?event (?:that|of)|should (?:you|it|he|she|they|"
-    r"this|that|the)|whether|supposing|suppose|assuming|were (?:it|this|you))\b", re.IGNORECASE)
+    r"\b(?:(?:even )?if|unless|in case|whether|supposing|suppose|assuming)(?: that)? "
+    r"(?:it(?:'s| is| was| were| turns out to be| really is)|this(?:'s| is| was| were)|"
+    r"that(?:'s| is| was| were)|these are|they(?:'re| are)|the (?:pain|symptoms?|rash|cause) "
+    r"(?:is|are|was|were))\b|"
+    r"\b(?:were (?:it|this) (?:just|only|simply)|whether or not it(?:'s| is)|"
+    r"in the (?:unlikely )?event that it(?:'s| is))\b", re.IGNORECASE)
 _REPORT_FWD = re.compile(
     r"\b(?:(?:some|many|other) (?:people|websites|sites|sources|forums|folk|friends|clinicians|"
     r"doctors|practitioners|textbooks|articles|posts|old guides)|people|others|some|folk wisdom|"
@@ -232,7 +239,7 @@ class AnswerContext:
                 or self._backward(_NEG_BWD, _NEG_STOP, _BWD_WINDOW, start, end))
 
     def hypothetical(self, start: int, end: int) -> bool:
-        """Whether the span is inside the condition of an "if" (not its consequence)."""
+        """Whether the span is inside a supposition ("if it's X, ..."), not its consequence."""
         return self._forward(_HYPO_FWD, _HYPO_STOP, _HYPO_WINDOW, start, end)
 
     def reported(self, start: int, end: int) -> bool:
