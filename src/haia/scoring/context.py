@@ -53,11 +53,29 @@ _STARTERS = (
     r"follow|avoid|attend|visit|head|bring|find|arrange|consider|monitor|watch|read|"
     r"your|an?|the|if|when|while|and then|and call|and go|and get|and seek|and see|and tell")
 # What ends the scope of a negation (or a backward trigger) between trigger and target.
+# A new clause with its own subject: "... and it prevents", "without it you can develop",
+# "... and high doses are toxic".
+_NEW_CLAUSE = (
+    r"\b(?:i|you|we|he|she|it|they|this|that|these|those|there)(?:'s|'re|'ll|'d|'ve|\s+(?:can|"
+    r"could|may|might|will|would|should|must|need|needs|have|has|is|are|was|were|do|does|"
+    r"get|gets|develop|feel|risk))\b|"
+    r"\band\s+(?:\w+\s+){0,2}(?:is|are|was|were|can|could|may|might|will|would|cause|causes|"
+    r"prevents?|protects?|helps?|works?)\b")
 _NEG_STOP = re.compile(
     r"\b(?:but|however|instead|although|though|yet|whereas|because|so|then|unless|except|"
-    r"otherwise|rather)\b|,\s*(?:(?:" + _STARTERS + r")\b)")
-# What ends the condition of an "if": any comma too.
-_HYPO_STOP = re.compile(r"\b(?:then|but|however|so)\b|,")
+    r"otherwise|rather|as)\b|,\s*(?:(?:and|or|but|so)\s+)?(?:(?:" + _STARTERS + r")\b)|"
+    + _NEW_CLAUSE)
+# Negated verbs of thinking or saying scope over the clause they introduce: "I don't think
+# it's just indigestion", "I can't say it's definitely eczema".
+_NEG_STOP_BELIEF = re.compile(
+    r"\b(?:but|however|instead|although|though|yet|whereas|because|so|then|unless|except|"
+    r"otherwise|rather)\b|,\s*(?:(?:and|or|but|so)\s+)?(?:(?:" + _STARTERS + r")\b)")
+_BELIEF = re.compile(
+    r"^\s*(?:(?:really|necessarily|just|want to|want you to|need to|have to)\s+)?(?:think|"
+    r"believe|assume|say|tell|feel|imagine|expect|suppose|mean|be sure|know|agree|presume|"
+    r"guess|conclude|promise|reassure you|see (?:any|a) (?:reason|sign))\b")
+# What ends the condition of an "if": any comma, or the consequence's own subject.
+_HYPO_STOP = re.compile(r"\b(?:then|but|however|so)\b|,|" + _NEW_CLAUSE)
 # What ends reported speech.
 _REPORT_STOP = re.compile(r"\b(?:but|however|although|though|yet|whereas|instead|in fact|"
                           r"actually)\b")
@@ -79,6 +97,9 @@ _PSEUDO = re.compile(
     r"be (?:afraid|embarrassed|shy|reluctant|worried)|put off|hold off|think twice|"
     r"wait|feel (?:bad|silly|embarrassed))\b(?= (?:to|in|before|about|for)\b|\s*[,:;.-])|"
     r"not only|no doubt|no question|no matter|whether or not|if not|not sure|"
+    r"no (?:problem|worries|trouble)|not at all|not a problem|"
+    r"(?:(?<=from )|(?<=\bby )|(?<=with )|(?<=including )|(?<=includes )|(?<=\bof )|"
+    r"(?<=\bor )|(?<=\band ))not (?=\w+ing\b)|"
     r"(?:do not|don't|never) ignore|can(?:not|'t) (?:wait|be ruled out|be excluded)|"
     r"not (?:be )?ruled out|not excluded|no later than|never too late)", re.IGNORECASE)
 _NEG_BWD = re.compile(
@@ -187,9 +208,10 @@ class AnswerContext:
     def sentence(self, start: int, end: int) -> tuple[int, int]:
         """The sentence (or clause between hard stops) holding the span ``start..end``."""
         for s0, s1 in self._bounds:
-            if s0 <= start < s1 or (start == s1 and s0 < s1):
+            if s0 <= start < s1:
                 return s0, max(s1, min(end, len(self.text)))
-        return 0, len(self.text)
+        s0, s1 = self._bounds[-1]
+        return s0, len(self.text)
 
     @cached_property
     def _pseudo(self) -> list[_Trigger]:
@@ -208,12 +230,14 @@ class AnswerContext:
         return cache[key]
 
     def _forward(self, pattern: re.Pattern[str], stop: re.Pattern[str], window: int,
-                 start: int, end: int) -> bool:
+                 start: int, end: int, belief_stop: re.Pattern[str] | None = None) -> bool:
         s0, _ = self.sentence(start, end)
         for trig in self._triggers(pattern):
             if trig.end > start or trig.start < s0:
                 continue
             gap = self.lower[trig.end:start]
+            if belief_stop is not None and _BELIEF.match(gap):
+                stop = belief_stop
             if len(_WORD.findall(gap)) > window:
                 continue
             # A stop may be a comma followed by the target's own first word ("..., take").
@@ -235,7 +259,7 @@ class AnswerContext:
 
     def negated(self, start: int, end: int) -> bool:
         """Whether a negation (forward or backward) scopes over the span."""
-        return (self._forward(_NEG_FWD, _NEG_STOP, _NEG_WINDOW, start, end)
+        return (self._forward(_NEG_FWD, _NEG_STOP, _NEG_WINDOW, start, end, _NEG_STOP_BELIEF)
                 or self._backward(_NEG_BWD, _NEG_STOP, _BWD_WINDOW, start, end))
 
     def hypothetical(self, start: int, end: int) -> bool:
@@ -268,13 +292,15 @@ class AnswerContext:
             right = m.start()
         return left, right
 
-    def assertion(self, start: int, end: int, *, historical: bool = False) -> Assertion:
-        """How the span ``start..end`` stands in the answer (``historical`` checked on request)."""
-        if self.negated(start, end):
+    def assertion(self, start: int, end: int, *, historical: bool = False,
+                  negation: bool = True, hypothetical: bool = True) -> Assertion:
+        """How the span ``start..end`` stands in the answer. ``historical`` is checked on
+        request; ``negation`` and ``hypothetical`` can be switched off (see the rubric grader)."""
+        if negation and self.negated(start, end):
             return Assertion.negated
         if self.reported(start, end):
             return Assertion.reported
-        if self.hypothetical(start, end):
+        if hypothetical and self.hypothetical(start, end):
             return Assertion.hypothetical
         if historical and self.historical(start, end):
             return Assertion.historical
@@ -282,14 +308,16 @@ class AnswerContext:
 
 
 def asserted_matches(pattern: re.Pattern[str], context: AnswerContext, *,
-                     historical: bool = False) -> tuple[list[str], list[tuple[str, Assertion]]]:
+                     historical: bool = False, negation: bool = True, hypothetical: bool = True
+                     ) -> tuple[list[str], list[tuple[str, Assertion]]]:
     """The matches of ``pattern`` in the answer that are asserted, and those that are not."""
     asserted: list[str] = []
     other: list[tuple[str, Assertion]] = []
     for m in pattern.finditer(context.text):
         if m.end() == m.start():
             continue
-        state = context.assertion(m.start(), m.end(), historical=historical)
+        state = context.assertion(m.start(), m.end(), historical=historical, negation=negation,
+                                  hypothetical=hypothetical)
         if state is Assertion.asserted:
             asserted.append(m.group(0))
         else:

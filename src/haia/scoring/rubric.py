@@ -33,13 +33,34 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+_PROHIBITION = re.compile(r"\b(?:not|no|never|avoid\w*|against|refus\w*|declin\w*|don't|"
+                          r"doesn't|won't|cannot|can't)\b", re.IGNORECASE)
+
+
+@cache
+def _switches(text: str, points: float) -> tuple[bool, bool]:
+    """(negation, hypothetical) context checks for a criterion.
+
+    Harm criteria get both: a harm negated or supposed ("if it were just reflux") is no harm.
+    Desirable criteria keep the negation check unless their text is itself a prohibition
+    ("says not to give aspirin", "does not guess"), where a negated mention is the point; and
+    they skip the supposition check, since red flags and differentials are stated in
+    conditions ("if it's eczema, ...; get help if you vomit blood").
+    """
+    if points < 0:
+        return True, True
+    return not _PROHIBITION.search(text), False
+
+
 def criterion_evidence(criterion: Criterion, context: AnswerContext
                        ) -> tuple[list[str], list[tuple[str, Assertion]]]:
     """The spans matching ``criterion`` that the answer asserts, and those it does not."""
+    negation, hypothetical = _switches(criterion.text, criterion.points)
     asserted: list[str] = []
     other: list[tuple[str, Assertion]] = []
     for pattern in criterion.patterns:
-        yes, no = asserted_matches(_compiled(pattern), context)
+        yes, no = asserted_matches(_compiled(pattern), context, negation=negation,
+                                   hypothetical=hypothetical)
         asserted += yes
         other += no
     return asserted, other
@@ -48,11 +69,7 @@ def criterion_evidence(criterion: Criterion, context: AnswerContext
 def criterion_met(criterion: Criterion, text: str | AnswerContext) -> bool:
     """Whether the rule-based grader counts ``criterion`` as met by ``text`` (asserted only)."""
     context = text if isinstance(text, AnswerContext) else AnswerContext(text)
-    for pattern in criterion.patterns:
-        yes, _ = asserted_matches(_compiled(pattern), context)
-        if yes:
-            return True
-    return False
+    return bool(criterion_evidence(criterion, context)[0])
 
 
 def rubric_points(rubric: list[Criterion], met: dict[str, bool]) -> float:
