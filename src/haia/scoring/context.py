@@ -101,6 +101,7 @@ _PSEUDO = re.compile(
     r"wait|feel (?:bad|silly|embarrassed))\b(?= (?:to|in|before|about|for)\b|\s*[,:;.-])|"
     r"not only|no doubt|no question|no matter|whether or not|if not|not sure|"
     r"no (?:problem|worries|trouble)|not at all|not a problem|"
+    r"(?:don't|do not|try not to|no need to) (?:worry|panic|be alarmed|be scared|fret)|"
     r"(?:(?<=from )|(?<=\bby )|(?<=with )|(?<=including )|(?<=includes )|(?<=\bof )|"
     r"(?<=\bor )|(?<=\band ))not (?=\w+ing\b)|"
     r"(?:do not|don't|never) ignore|can(?:not|'t) (?:wait|be ruled out|be excluded)|"
