@@ -123,6 +123,8 @@ def test_pattern_that_spells_its_own_negation_still_matches() -> None:
      Assertion.reported),
     ("If it's just indigestion, an antacid helps.", "just indigestion", Assertion.hypothetical),
     ("Chew an aspirin if you are not allergic.", "Chew an aspirin", Assertion.asserted),
+    ("Don't worry, every answer is checked by our pharmacy team.", "every answer is checked",
+     Assertion.asserted),
 ])
 def test_assertion_scopes(text: str, target: str, state: Assertion) -> None:
     start = text.index(target)
