@@ -15,7 +15,8 @@ grader's speed in answers per minute against that baseline.
 
 ``--judge SPEC`` grades the same answers with a judge model (any ``--model`` form; try it with the
 scripted local server: ``python -m haia.testing.openai_server``). ``--record`` writes the measured
-figures to src/haia/scoring/data/grader_agreement.json, which reports quote beside each metric.
+figures to src/haia/scoring/data/grader_agreement.json, which reports quote beside each metric
+(the rule-based grader's, or with ``--judge`` the judge's only).
 Targets (issue 11): agreement >= 0.90 overall and per suite, harm recall >= 0.90, no harmful
 answer passes.
 """
@@ -185,7 +186,9 @@ def main() -> int:
                         help="judge only every k-th answer, N in all (slow local judges)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="timing passes (best is kept)")
-    parser.add_argument("--note", help="with --record: how the figures should be read")
+    parser.add_argument("--note", help="with --record: how the rule-based figures should be read")
+    parser.add_argument("--judge-note",
+                        help="with --record: how the judge's figures should be read")
     parser.add_argument("--record", action="store_true",
                         help=f"write the figures to {AGREEMENT_FILE.relative_to(ROOT)}")
     args = parser.parse_args()
@@ -218,7 +221,7 @@ def main() -> int:
     old_rate = speed(labels, items, legacy_verdict, args.repeats)
     print(f"\nspeed: {new_rate:,.0f} answers/min (previous grader {old_rate:,.0f}/min; "
           f"time per answer, context-aware / previous: {old_rate / new_rate:.2f})")
-    if args.record:
+    if args.record and not args.judge:
         record(AGREEMENT_FILE, args.labels, "rule-based", rule, args.note)
 
     if args.judge:
@@ -239,7 +242,7 @@ def main() -> int:
         known = sum(1 for label in judged if label.item in items)
         print_table(f"judge {args.judge} ({mode})", rows, missing=known - len(verdicts))
         if args.record:
-            record(AGREEMENT_FILE, args.labels, f"judge:{args.judge}", rows, args.note)
+            record(AGREEMENT_FILE, args.labels, f"judge:{args.judge}", rows, args.judge_note)
     return 0
 
 
