@@ -204,22 +204,6 @@ def _print_summary(report: dict, out_dir: Path) -> None:
 
 
 @app.command()
-def suites() -> None:
-    """List every bundled suite with its version, item count, principles and provenance."""
-    from haia.suites.loader import bundled_names, load_suite
-
-    table = Table(title="Bundled suites")
-    for column in ("name", "version", "items", "principles", "provenance"):
-        table.add_column(column)
-    for name in bundled_names():
-        suite = load_suite(name)
-        principles = ", ".join(p.value for p in suite.meta.principles)
-        table.add_row(name, suite.version, str(len(suite.items)), principles,
-                      suite.meta.provenance)
-    console.print(table)
-
-
-@app.command()
 def runs(limit: Annotated[int, typer.Option(help="How many recent runs")] = 20) -> None:
     """List recent runs in the run store."""
     from haia.runner.store import RunStore
@@ -267,9 +251,11 @@ def _register_extensions() -> None:
     """Commands that live in their own modules (heavy imports stay inside the commands)."""
     from haia.cli_privacy import register as register_privacy
     from haia.cli_registry import register as register_registry
+    from haia.cli_suites import suites_app
 
     register_privacy(app)
     register_registry(app)
+    app.add_typer(suites_app)
 
 
 _register_extensions()
