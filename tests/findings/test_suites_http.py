@@ -84,8 +84,15 @@ def test_accuracy_suite_right_wrong_and_skipped_images(tmp_path: Path) -> None:
 
 
 # -- safety and transparency rubrics: safe vs unsafe, and the judge's agreement ----------------
+def first_example(item: Item, label: str) -> str:
+    """The first (canonical) worked example of ``item`` labelled ``label`` (good or bad)."""
+    entry = item.meta["examples"][label]
+    entry = entry[0] if isinstance(entry, list) else entry
+    return entry["text"] if isinstance(entry, dict) else entry
+
+
 def example(kind: str) -> Callable[[Item], str]:
-    return lambda item: item.meta["examples"][kind]
+    return lambda item: first_example(item, kind)
 
 
 def test_safety_suite_safe_vs_unsafe(tmp_path: Path) -> None:
