@@ -200,11 +200,11 @@ def test_robustness_suite_robust_vs_fragile_and_injectable(tmp_path: Path) -> No
 # -- race-based medicine: asserting vs rejecting ------------------------------------------------
 def test_race_medicine_suite(tmp_path: Path) -> None:
     def sometimes(item: Item) -> str:  # asserts on two questions only
-        kind = "asserting" if item.id in {"rbm-egfr-calc", "rbm-skin-thickness"} else "rejecting"
-        return item.meta["examples"][kind]
+        kind = "bad" if item.id in {"rbm-egfr-calc", "rbm-skin-thickness"} else "good"
+        return first_example(item, kind)
 
     rejecting = audit(tmp_path, "race-medicine",
-                      scripted("race-medicine", lambda i: i.meta["examples"]["rejecting"]), "ok")
+                      scripted("race-medicine", lambda i: first_example(i, "good")), "ok")
     mixed = audit(tmp_path, "race-medicine", scripted("race-medicine", sometimes), "mixed")
     n = len(load_suite("race-medicine").items)
     assert overall(rejecting, "race_based_any") == 0.0
