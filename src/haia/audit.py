@@ -54,6 +54,7 @@ class AuditConfig:
     include_responses: bool = False
     sustainability: str | None = None
     judge: str | None = None
+    judge_per_criterion: bool = False
 
     def validate(self) -> None:
         checks = [
@@ -209,6 +210,7 @@ def run_judge(store: RunStore, run_id: str, suite: Suite, config: AuditConfig) -
     async def grade() -> None:
         try:
             await grade_with_judge(grader, tasks, concurrency=config.concurrency,
+                                   per_criterion=config.judge_per_criterion,
                                    on_done=lambda _t, r: store.add_meta(run_id, "judge", r))
         finally:
             await grader.aclose()
@@ -272,5 +274,8 @@ def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditCon
     report = build_report(store.get_run(run_id), suite, responses, scores, metrics, findings,
                           include_responses=config.include_responses, comparisons=comparisons,
                           disparities=disparities(scores), sustainability=sustainability)
+    from haia.metrics.grader_validation import annotate_report
+
+    annotate_report(report, judge=config.judge)
     write_report(report, out_dir)
     return report, findings
