@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+# Piped output (CI logs) gets a wide table rather than Rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True)
 
 suites_app = typer.Typer(
@@ -63,12 +65,13 @@ def check(
 
 def _print(reports: list, width: int) -> None:
     summary = Table(title="Suite content check")
-    for column in ("suite", "items", "regexes", "examples (good/bad)", "misgraded", "problems",
+    summary.add_column("suite", no_wrap=True)
+    for column in ("items", "regexes", "good examples", "bad examples", "misgraded", "problems",
                    "result"):
-        summary.add_column(column)
+        summary.add_column(column, justify="right")
     for r in reports:
         summary.add_row(r.suite, str(r.items), str(r.patterns),
-                        f"{r.examples} ({r.examples_by_label['good']}/{r.examples_by_label['bad']})",
+                        str(r.examples_by_label["good"]), str(r.examples_by_label["bad"]),
                         str(len(r.misgraded)), str(len(r.problems)),
                         "[green]pass[/]" if r.ok else "[red]FAIL[/]")
     console.print(summary)

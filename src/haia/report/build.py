@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from haia import __version__
+from haia.suites.review import latest_review
 from haia.findings.judge import framework_map
 from haia.findings.model import Finding, Severity
 from haia.metrics.equity import Comparison
@@ -97,7 +98,8 @@ def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
         "suites": [{"name": suite.name, "version": suite.version,
                     "description": suite.meta.description, "provenance": suite.meta.provenance,
                     "licence": suite.meta.licence,
-                    "principles": [p.value for p in suite.meta.principles]}],
+                    "principles": [p.value for p in suite.meta.principles],
+                    "review": latest_review(suite.path)}],
         "metrics": [m.as_dict() for m in metrics],
         "findings": [f.as_dict() for f in findings],
         "scorecard": scorecard(findings, metrics),
