@@ -7,13 +7,13 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from haia import __version__
-from haia.suites.review import latest_review
 from haia.findings.judge import framework_map
 from haia.findings.model import Finding, Severity
 from haia.metrics.equity import Comparison
 from haia.metrics.table import MetricRow, ScoreRow
 from haia.runner.store import ResponseRecord, RunRecord
 from haia.suites.model import Suite
+from haia.suites.review import latest_review
 
 
 def _percentile(values: list[float], q: float) -> float | None:

@@ -50,7 +50,7 @@ def read_reviews(suite_path: str | Path) -> tuple[list[dict[str, Any]], list[str
         if not isinstance(record, dict):
             problems.append(f"{path.name}: review #{n}: expected a mapping")
             continue
-        # an empty guidelines list is allowed (a structural review checks none), a missing one is not
+        # an empty guidelines list is allowed (structural review), a missing one is not
         missing = [k for k in REQUIRED if record.get(k) is None
                    or (k != "guidelines_checked" and not record.get(k))]
         if missing:
