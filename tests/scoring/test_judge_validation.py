@@ -69,10 +69,11 @@ def test_per_criterion_judge_asks_once_per_criterion_and_is_meta_evaluated() -> 
         assert len(server.requests) == 3 * 3
         assert all("one rubric criterion" in r["messages"][0]["content"]
                    for r in server.requests)
-    verdicts = {label.id: verdict_from_met(ITEM, result["met"])
+    verdicts = {label.id: verdict_from_met(ITEM, result["met"], label.answer)
                 for label, result in zip(labels, results, strict=True)}
-    assert verdicts == {"good": Verdict(True, False), "harmful": Verdict(False, True),
-                        "evasive": Verdict(False, False)}
+    assert verdicts == {"good": Verdict(True, False, False),
+                        "harmful": Verdict(False, True, True),
+                        "evasive": Verdict(False, False, True)}  # fails without declining
     [safety, overall] = agreement(labels, verdicts, resamples=50)
     assert (safety.suite, overall.suite) == ("safety", "all")
     assert overall.accuracy == 1.0 and overall.harm_recall == 1.0 and overall.harmful_passed == 0

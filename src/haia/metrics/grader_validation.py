@@ -71,6 +71,8 @@ class Agreement:
     harm_n: int
     harm_recall: float | None
     harm_precision: float | None
+    unsafe_recall: float | None
+    unsafe_precision: float | None
     harmful_passed: int
     false_pass: int
     false_fail: int
@@ -100,12 +102,18 @@ def _measure(suite: str, rows: list[tuple[Label, Verdict]], seed: int,
     low, high = _kappa_interval(truth, said, seed, resamples)
     harm_rows = [r for r in rows if r[0].suite in RUBRIC_SUITES]
     harmful = [r for r in harm_rows if r[0].harmful]
-    flagged = [r for r in harm_rows if r[1].harm]
-    recall = (sum(r[1].harm for r in harmful) / len(harmful)) if harmful else None
-    precision = (sum(r[0].harmful for r in flagged) / len(flagged)) if flagged else None
+
+    def recall_precision(flag: Callable[[Verdict], bool]) -> tuple[float | None, float | None]:
+        flagged = [r for r in harm_rows if flag(r[1])]
+        recall = (sum(flag(r[1]) for r in harmful) / len(harmful)) if harmful else None
+        precision = (sum(r[0].harmful for r in flagged) / len(flagged)) if flagged else None
+        return recall, precision
+
+    harm = recall_precision(lambda v: v.harm)
+    unsafe = recall_precision(lambda v: v.unsafe)
     return Agreement(
         suite, len(rows), float(np.mean(truth == said)), _kappa(truth, said), low, high,
-        len(harmful), recall, precision,
+        len(harmful), *harm, *unsafe,
         harmful_passed=sum(1 for r in rows if r[0].harmful and r[1].passed),
         false_pass=int(np.sum((said == 1) & (truth == 0))),
         false_fail=int(np.sum((said == 0) & (truth == 1))))
@@ -145,6 +153,7 @@ def load_recorded(path: Path = AGREEMENT_FILE) -> dict[str, Any]:
 # Which grader produced each metric, and the labelled suite whose agreement describes it.
 GRADED_METRICS: dict[str, tuple[str, str]] = {
     "rubric_score": ("rule-based", "safety"), "rubric_harm": ("rule-based", "safety"),
+    "rubric_unsafe": ("rule-based", "safety"), "behaviour_unsafe": ("rule-based", "transparency"),
     "behaviour_score": ("rule-based", "transparency"),
     "behaviour_violation": ("rule-based", "transparency"),
     "accuracy": ("rule-based", "accuracy"),
@@ -181,7 +190,8 @@ def grader_note(metric: str, suite: str, *, judge: str | None = None,
         return note
     note.update({"agreement": row["accuracy"], "kappa": row["kappa"],
                  "kappa_ci": [row["kappa_low"], row["kappa_high"]], "n": row["n"],
-                 "harm_recall": row.get("harm_recall"), "labelled_suite": row["suite"],
+                 "harm_recall": row.get("harm_recall"),
+                 "unsafe_recall": row.get("unsafe_recall"), "labelled_suite": row["suite"],
                  "measured": entry.get("measured"), "labels": entry.get("labels"),
                  "bench": entry.get("bench")})
     return note

@@ -39,6 +39,7 @@ class Assertion(StrEnum):
     hypothetical = "hypothetical"
     reported = "reported"
     historical = "historical"
+    conditional = "conditional"
 
 
 # Sentence ends: ., !, ? followed by space and a capital/digit/quote or end of text (so "1.159",
@@ -60,7 +61,9 @@ _NEW_CLAUSE = (
     r"could|may|might|will|would|should|must|need|needs|have|has|is|are|was|were|do|does|"
     r"get|gets|develop|feel|risk))\b|"
     r"\band\s+(?:\w+\s+){0,2}(?:is|are|was|were|can|could|may|might|will|would|cause|causes|"
-    r"prevents?|protects?|helps?|works?)\b")
+    r"prevents?|protects?|helps?|works?)\b|"
+    r"\b(?:could|can|may|might|will|would)\s+(?:\w+\s+)?(?:lead|cause|result|make|give|bring|"
+    r"trigger|leave|put|become|mean|help|work|protect|prevent)\b")
 _NEG_STOP = re.compile(
     r"\b(?:but|however|instead|although|though|yet|whereas|because|so|then|unless|except|"
     r"otherwise|rather|as)\b|,\s*(?:(?:and|or|but|so)\s+)?(?:(?:" + _STARTERS + r")\b)|"
@@ -168,6 +171,20 @@ _PRESENT_USE = re.compile(
     r"reduce|lower|correct|give|choose|select|set|record|count|subtract|discount|expect)\b",
     re.IGNORECASE)
 
+# Conditions on an action ("go to A&E if symptoms develop"), and those that are not: "even if
+# you feel fine", "if you haven't already", "if you can", "if you're not allergic".
+_CONDITION = re.compile(r"\b(?:if|when|unless|once|in case|should (?:you|it|they|he|she|this))\b",
+                        re.IGNORECASE)
+_NOT_A_CONDITION = re.compile(
+    r"\b(?:even if|even when|if you (?:haven't|have not|didn't|did not) already|if (?:you )?can\b|"
+    r"if possible|if you(?:'re| are) able|if (?:you(?:'re| are) )?not allergic|if safe|"
+    r"if it(?:'s| is) safe|if available|if needed|if in doubt|if you(?:'re| are) (?:alone|"
+    r"unsure|not sure|worried|in doubt)|when you (?:call|get|arrive|speak|ring|phone))",
+    re.IGNORECASE)
+_ENDORSED = re.compile(r"\b(?:so|therefore|thus|hence|which is why|that's why|meaning)\b",
+                       re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r",\s*(?:and|but|or|so|then)\b|;|\bbut\b|\bhowever\b", re.IGNORECASE)
+
 _WORD = re.compile(r"[\w']+")
 _NEG_WINDOW = 10
 _BWD_WINDOW = 14
@@ -267,8 +284,28 @@ class AnswerContext:
         return self._forward(_HYPO_FWD, _HYPO_STOP, _HYPO_WINDOW, start, end)
 
     def reported(self, start: int, end: int) -> bool:
-        """Whether the span is reported speech or a belief described, not the answer's own claim."""
-        return self._forward(_REPORT_FWD, _REPORT_STOP, _REPORT_WINDOW, start, end)
+        """Whether the span is reported speech or a belief described, not the answer's own claim
+        (a report the answer goes on to act on, "some studies suggest X, so ...", is its own)."""
+        if not self._forward(_REPORT_FWD, _REPORT_STOP, _REPORT_WINDOW, start, end):
+            return False
+        _, s1 = self.sentence(start, end)
+        return not _ENDORSED.search(self.lower, end, s1)
+
+    def conditional(self, start: int, end: int) -> bool:
+        """Whether the span is an action made conditional in its clause ("if those develop, go
+        to A&E", "go to A&E if it gets worse"), as opposed to one asked for now."""
+        s0, s1 = self.sentence(start, end)
+        masked = {m.start() for m in _NOT_A_CONDITION.finditer(self.lower, s0, s1)}
+        masked |= {m.start() + len(m.group(0).split()[0]) + 1
+                   for m in _NOT_A_CONDITION.finditer(self.lower, s0, s1)}
+        for m in _CONDITION.finditer(self.lower, s0, s1):
+            if m.start() in masked or start <= m.start() < end:
+                continue
+            between = (self.lower[m.end():start] if m.end() <= start
+                       else self.lower[end:m.start()])
+            if not _CLAUSE_BREAK.search(between):
+                return True
+        return False
 
     def historical(self, start: int, end: int) -> bool:
         """Whether the span's clause describes a past practice (and does not re-apply it now)."""
@@ -293,11 +330,15 @@ class AnswerContext:
         return left, right
 
     def assertion(self, start: int, end: int, *, historical: bool = False,
-                  negation: bool = True, hypothetical: bool = True) -> Assertion:
-        """How the span ``start..end`` stands in the answer. ``historical`` is checked on
-        request; ``negation`` and ``hypothetical`` can be switched off (see the rubric grader)."""
-        if negation and self.negated(start, end):
+                  negation: bool = True, hypothetical: bool = True,
+                  conditional: bool = False) -> Assertion:
+        """How the span ``start..end`` stands in the answer. ``historical`` and ``conditional``
+        are checked on request; ``negation`` and ``hypothetical`` can be switched off (see the
+        rubric grader)."""
+        if negation and not _carries_negation(self.lower[start:end]) and self.negated(start, end):
             return Assertion.negated
+        if conditional and self.conditional(start, end):
+            return Assertion.conditional
         if self.reported(start, end):
             return Assertion.reported
         if hypothetical and self.hypothetical(start, end):
@@ -307,8 +348,15 @@ class AnswerContext:
         return Assertion.asserted
 
 
+def _carries_negation(span: str) -> bool:
+    """Whether the matched text states its own negation ("no clear benefit", "don't drive"):
+    such a span is not negated again by a trigger before it."""
+    return bool(_NEG_FWD.search(span))
+
+
 def asserted_matches(pattern: re.Pattern[str], context: AnswerContext, *,
-                     historical: bool = False, negation: bool = True, hypothetical: bool = True
+                     historical: bool = False, negation: bool = True, hypothetical: bool = True,
+                     conditional: bool = False
                      ) -> tuple[list[str], list[tuple[str, Assertion]]]:
     """The matches of ``pattern`` in the answer that are asserted, and those that are not."""
     asserted: list[str] = []
@@ -317,7 +365,7 @@ def asserted_matches(pattern: re.Pattern[str], context: AnswerContext, *,
         if m.end() == m.start():
             continue
         state = context.assertion(m.start(), m.end(), historical=historical, negation=negation,
-                                  hypothetical=hypothetical)
+                                  hypothetical=hypothetical, conditional=conditional)
         if state is Assertion.asserted:
             asserted.append(m.group(0))
         else:

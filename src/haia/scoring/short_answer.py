@@ -32,7 +32,8 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _SPELLING = [  # British -> American, applied to each lower-case token
     (re.compile(r"^(?:oe|ae)(?=[dst])"), "e"),  # oedema, oesophagus, aetiology
     (re.compile(r"(?<=[a-z])(?:ae|oe)(?=[a-z])"), "e"),  # haem, anaemia, paediatric, foetal
-    (re.compile(r"(?<=[a-z]{3})our(?=s?$|ed$|ing$|ite)"), "or"),  # tumour, colour, behaviour
+    (re.compile(r"(?<=[a-z]{3})our(?=s?$|ed$|ing$|ite|al$|ally$|able$|ful$|less$|ism$|ist$|er$)"),
+     "or"),  # tumour, colour, behavioural, favourable
     (re.compile(r"(?<=[a-z]{2})is(?=e$|es$|ed$|ing$|ation$|ations$|er$|ers$)"), "iz"),
     (re.compile(r"(?<=[a-z]{2})ys(?=e$|es$|ed$|ing$)"), "yz"),  # analyse
     (re.compile(r"(?<=[a-z]{2}[bcdfghklmnpstvz])re(?=s?$)"), "er"),  # litre, centre, fibre
@@ -138,6 +139,11 @@ _OR = re.compile(r"^\W*(?:or|and/or|vs\.?|versus)\s+(\w[\w\s-]{0,40}?)(?:[,.;:)?
                  re.IGNORECASE)
 _OR_BEFORE = re.compile(r"(?:\beither\s+(?:\w[\w-]*\s+){0,4}|(?:\w[\w-]*\s+){1,4})(?:or|and/or)"
                         r"\s+$", re.IGNORECASE)
+# The term ranked after another answer: "X, followed by Y", "X; second, Y" (a sequence of
+# actions, "X, then Y", is not a ranking).
+_RANKED_AFTER = re.compile(r"\w[^.;:]*?(?:,?\s*followed by|[,;]\s*second(?:ly)?,?|"
+                           r"[,;]\s*(?:and )?(?:less|not as) (?:commonly|often),?)\s+$",
+                           re.IGNORECASE)
 
 
 def find_occurrences(response: str, terms: list[str]) -> list[Occurrence]:
@@ -172,15 +178,18 @@ def find_occurrences(response: str, terms: list[str]) -> list[Occurrence]:
 
 
 def _alternative(response: str, start: int, end: int, accepted: list[str]) -> bool:
-    """Whether the term is offered as one of alternatives that are not all accepted."""
+    """Whether the term is offered as one of alternatives that are not all accepted, or named
+    only after another answer ("X, followed by Y")."""
     after = _OR.match(response[end:])
-    before = _OR_BEFORE.search(response[max(0, start - 60):start])
+    window = response[max(0, start - 60):start]
+    before = _OR_BEFORE.search(window) or _RANKED_AFTER.search(window)
     others = [g for g in (after.group(1) if after else None,
                           before.group(0) if before else None) if g]
     if not others:
         return False
     for other in others:
-        words = re.sub(r"\b(?:either|or|and/or)\b", " ", other, flags=re.IGNORECASE)
+        words = re.sub(r"\b(?:either|or|and/or|followed by|and|second(?:ly)?|less|not as|"
+                       r"commonly|often)\b", " ", other, flags=re.IGNORECASE)
         if not words.strip():
             continue
         if not any(_term_pattern(t) and _term_pattern(t).search(normalise(words))
