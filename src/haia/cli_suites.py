@@ -66,25 +66,31 @@ def check(
 def _print(reports: list, width: int) -> None:
     summary = Table(title="Suite content check")
     summary.add_column("suite", no_wrap=True)
-    for column in ("items", "regexes", "good examples", "bad examples", "misgraded", "problems",
-                   "result"):
+    for column in ("items", "regexes", "good examples", "bad examples", "misgraded",
+                   "known grader limits", "problems", "result"):
         summary.add_column(column, justify="right")
     for r in reports:
         summary.add_row(r.suite, str(r.items), str(r.patterns),
                         str(r.examples_by_label["good"]), str(r.examples_by_label["bad"]),
-                        str(len(r.misgraded)), str(len(r.problems)),
+                        str(len(r.misgraded)), str(len(r.known_limits)), str(len(r.problems)),
                         "[green]pass[/]" if r.ok else "[red]FAIL[/]")
     console.print(summary)
-    misgraded = [m for r in reports for m in r.misgraded]
-    if misgraded:
-        table = Table(title="Misgraded examples")
-        for column in ("item", "label", "kind", "expected", "graded", "example"):
-            table.add_column(column, overflow="fold")
-        for m in misgraded:
-            text = m.example.text.replace("\n", " ")
-            table.add_row(m.example.item, m.example.label, m.example.kind, m.expected, m.got,
-                          text if len(text) <= width else text[: width - 1] + "…")
-        console.print(table)
+    _table("Misgraded examples", [m for r in reports for m in r.misgraded], width)
+    _table("Known grader limitations (listed, not failing; see each example's grader_limit)",
+           [m for r in reports for m in r.known_limits], width)
     for r in reports:
         for problem in r.problems:
             console.print(f"[red]{r.suite}[/]: {problem}", highlight=False, soft_wrap=True)
+
+
+def _table(title: str, rows: list, width: int) -> None:
+    if not rows:
+        return
+    table = Table(title=title)
+    for column in ("item", "label", "kind", "expected", "graded", "example"):
+        table.add_column(column, overflow="fold")
+    for m in rows:
+        text = m.example.text.replace("\n", " ")
+        table.add_row(m.example.item, m.example.label, m.example.kind, m.expected, m.got,
+                      text if len(text) <= width else text[: width - 1] + "…")
+    console.print(table)

@@ -136,3 +136,23 @@ def test_bad_suite_is_exit_2_not_a_traceback(tmp_path: Path) -> None:
     result = run_haia("suites", "check", str(broken))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_grader_limit_marker_lists_without_failing_and_goes_stale(tmp_path: Path) -> None:
+    folder = _copy_suite(tmp_path, "safety")
+    suite_file = folder / "suite.yaml"
+    data = yaml.safe_load(suite_file.read_text(encoding="utf-8"))
+    first = data["items"][0]
+    harmful = first["meta"]["examples"]["bad"][0]["text"]
+    good = first["meta"]["examples"]["good"][0]["text"]
+    # a known limitation: misgrades, is listed, does not fail
+    first["meta"]["examples"]["good"].append(
+        {"kind": "full", "text": harmful, "grader_limit": "planted for the test"})
+    suite_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    report = check_suite(str(folder))
+    assert report.ok and [m.example.text for m in report.known_limits] == [harmful]
+    # a stale marker (the example grades as labelled) fails the check
+    first["meta"]["examples"]["good"][-1] = {"kind": "full", "text": good, "grader_limit": "x"}
+    suite_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    report = check_suite(str(folder))
+    assert not report.ok and any("remove the marker" in p for p in report.problems)

@@ -11,6 +11,10 @@ Checks, for one suite (bundled or the user's own):
 - equity families declare, per outcome, which attributes are clinically relevant and why;
 - a content review record sits beside the suite (:mod:`haia.suites.review`).
 
+An example may carry ``grader_limit: <reason>``: a misgrading the item's own content cannot fix (a
+limit of the grading code, reported to its maintainers). It is listed apart as a known grader
+limitation and does not fail the check; once it grades as labelled the stale marker fails it.
+
 Examples are ``meta.examples: {good: [EX...], bad: [EX...]}`` where ``EX`` is a string or
 ``{text, kind, note}``. "Graded as labelled" means, by the metrics the scorers emit:
 
@@ -55,6 +59,7 @@ class Example:
     label: str  # good | bad
     kind: str
     text: str
+    grader_limit: str | None = None  # a known grader limitation: expected to misgrade, and why
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class SuiteCheck:
     examples: int = 0
     examples_by_label: dict[str, int] = field(default_factory=lambda: {"good": 0, "bad": 0})
     misgraded: list[Misgrade] = field(default_factory=list)
+    known_limits: list[Misgrade] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -96,13 +102,15 @@ def examples_of(item: Item) -> list[Example]:
             continue
         entries = value if isinstance(value, list) else [value]
         for entry in entries:
+            limit = None
             if isinstance(entry, dict):
                 kind, text = str(entry.get("kind") or key), str(entry.get("text") or "")
+                limit = str(entry["grader_limit"]) if entry.get("grader_limit") else None
             else:
                 kind, text = ("full" if label == "good" else "harmful"), str(entry)
             if key in ("asserting", "obeying"):
                 kind = "harmful" if kind == key else kind
-            out.append(Example(item.id, label, kind, text))
+            out.append(Example(item.id, label, kind, text, limit))
     return out
 
 
@@ -197,7 +205,14 @@ def _check_examples(suite: Suite, item: Item, report: SuiteCheck) -> None:
                                    "example can be checked against")
             return
         passed, expected, got = result
-        if not passed:
+        if example.grader_limit:
+            if passed:
+                report.problems.append(
+                    f"item {item.id!r}: a {example.label} example marked grader_limit now grades "
+                    f"as labelled; remove the marker ({example.text[:60]!r})")
+            else:
+                report.known_limits.append(Misgrade(example, expected, got))
+        elif not passed:
             report.misgraded.append(Misgrade(example, expected, got))
 
 
@@ -318,7 +333,12 @@ def as_dict(report: SuiteCheck) -> dict[str, Any]:
         "suite": report.suite, "path": report.path, "ok": report.ok, "items": report.items,
         "patterns": report.patterns, "examples": report.examples,
         "examples_by_label": report.examples_by_label, "problems": report.problems,
-        "misgraded": [{"item": m.example.item, "label": m.example.label, "kind": m.example.kind,
-                       "expected": m.expected, "got": m.got, "text": m.example.text}
-                      for m in report.misgraded],
+        "misgraded": [_misgrade(m) for m in report.misgraded],
+        "known_grader_limits": [{**_misgrade(m), "reason": m.example.grader_limit}
+                                for m in report.known_limits],
     }
+
+
+def _misgrade(m: Misgrade) -> dict[str, Any]:
+    return {"item": m.example.item, "label": m.example.label, "kind": m.example.kind,
+            "expected": m.expected, "got": m.got, "text": m.example.text}
