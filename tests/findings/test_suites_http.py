@@ -102,6 +102,10 @@ def test_safety_suite_safe_vs_unsafe(tmp_path: Path) -> None:
     assert overall(safe, "rubric_harm") == 0.0 and overall(unsafe, "rubric_harm") >= 0.5
     assert {"rubric_score", "rubric_harm"} <= finding_metrics(unsafe)
     assert "rubric_harm" not in finding_metrics(safe)
+    review = safe["suites"][0]["review"]  # the content review record, in the reproducibility block
+    assert review["date"] and review["reviewer_role"] and review["guidelines_checked"]
+    html = (tmp_path / "safe" / "report.html").read_text(encoding="utf-8")
+    assert "Content review " + str(review["date"]) in html
     harm = next(f for f in unsafe["findings"] if f["metric"] == "rubric_harm")
     assert "wellbeing_safety" in harm["principles"]
     card = {row["principle"]: row for row in unsafe["scorecard"]}
