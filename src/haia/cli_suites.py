@@ -54,7 +54,11 @@ def check(
     from haia.suites.loader import bundled_names
 
     names = [name_or_path] if name_or_path else bundled_names()
-    reports = check_suites(names)
+    reports = []
+    with err.status("") as status:  # a spinner on stderr; silent when stderr is not a terminal
+        for name in names:
+            status.update(f"checking {name} ...")
+            reports.extend(check_suites([name]))
     if as_json:
         typer.echo(json.dumps([as_dict(r) for r in reports], indent=2, ensure_ascii=False))
     else:
