@@ -45,6 +45,7 @@ bench: install-dev
 	$(BIN)/python bench/harness_overhead.py
 	$(BIN)/python bench/http_clients.py
 	$(BIN)/python bench/embedded_model.py
+	$(BIN)/python bench/graders.py
 
 clean:
 	rm -rf $(VENV) haia-reports .pytest_cache .ruff_cache

@@ -161,3 +161,16 @@ def test_bench_rejects_a_bad_labels_file(tmp_path: Path) -> None:
                            str(labels)], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_kappa_matches_the_reference_implementation() -> None:
+    import numpy as np
+    from sklearn.metrics import cohen_kappa_score
+
+    from haia.metrics.grader_validation import _kappa
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        a = rng.integers(0, 2, 40)
+        b = np.where(rng.random(40) < 0.8, a, 1 - a)
+        assert abs(_kappa(a, b) - cohen_kappa_score(a, b)) < 1e-9

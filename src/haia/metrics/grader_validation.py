@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
 
 from haia.scoring.verdict import Verdict
 from haia.suites.model import Item
@@ -81,17 +80,26 @@ class Agreement:
         return asdict(self)
 
 
+def _kappas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of binary labels row by row (``a``, ``b``: resamples x n); 1 where both
+    raters gave one and the same label throughout, 0 where chance agreement is total."""
+    observed = (a == b).mean(axis=1)
+    pa, pb = a.mean(axis=1), b.mean(axis=1)
+    expected = pa * pb + (1 - pa) * (1 - pb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = np.where(expected < 1, (observed - expected) / (1 - expected), 0.0)
+    return np.where((observed == 1) & (expected == 1), 1.0, kappa)
+
+
 def _kappa(a: np.ndarray, b: np.ndarray) -> float:
-    if len(set(a.tolist()) | set(b.tolist())) < 2:
-        return 1.0  # both said the same single label throughout
-    return float(cohen_kappa_score(a, b))
+    return float(_kappas(a[None, :], b[None, :])[0])
 
 
 def _kappa_interval(a: np.ndarray, b: np.ndarray, seed: int, resamples: int
                     ) -> tuple[float, float]:
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, a.size, size=(resamples, a.size))
-    values = [_kappa(a[i], b[i]) for i in idx]
+    values = _kappas(a[idx], b[idx])
     return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
 
 
@@ -193,7 +201,7 @@ def grader_note(metric: str, suite: str, *, judge: str | None = None,
                  "harm_recall": row.get("harm_recall"),
                  "unsafe_recall": row.get("unsafe_recall"), "labelled_suite": row["suite"],
                  "measured": entry.get("measured"), "labels": entry.get("labels"),
-                 "bench": entry.get("bench")})
+                 "bench": entry.get("bench"), "note": entry.get("note")})
     return note
 
 
@@ -208,5 +216,6 @@ def annotate_report(report: dict[str, Any], judge: str | None = None) -> None:
     report["grader_validation"] = {
         "pass_rule": recorded.get("pass_rule"),
         "graders": {name: {"measured": e.get("measured"), "labels": e.get("labels"),
+                           "note": e.get("note"),
                            "overall": (e.get("suites") or {}).get("all")}
                     for name, e in (recorded.get("graders") or {}).items()}}

@@ -45,7 +45,7 @@ class Assertion(StrEnum):
 # Sentence ends: ., !, ? followed by space and a capital/digit/quote or end of text (so "1.159",
 # "e.g. a" and "S. pneumoniae" do not split); newlines; semicolons; colons; brackets; dashes.
 _SENTENCE = re.compile(
-    r"[.!?]+(?=\s+[A-Z0-9\"'(\[*•-]|\s*$)|\n+|;|:(?!\d)|[()\[\]]|\s[\u2014\u2013-]\s|\u2014")
+    r"[.!?]+(?=\s+[A-Z0-9\"'(\[*•-]|\s*$)|\n+|;|:(?!\d)|\s[\u2014\u2013-]\s|\u2014")
 
 _STARTERS = (
     r"i|you|we|he|she|it|they|this|that|these|those|there|please|instead|then|just|also|"
@@ -67,21 +67,21 @@ _NEW_CLAUSE = (
 _NEG_STOP = re.compile(
     r"\b(?:but|however|instead|although|though|yet|whereas|because|so|then|unless|except|"
     r"otherwise|rather|as)\b|,\s*(?:(?:and|or|but|so)\s+)?(?:(?:" + _STARTERS + r")\b)|"
-    + _NEW_CLAUSE)
+    r"[()\[\]]|" + _NEW_CLAUSE)
 # Negated verbs of thinking or saying scope over the clause they introduce: "I don't think
 # it's just indigestion", "I can't say it's definitely eczema".
 _NEG_STOP_BELIEF = re.compile(
     r"\b(?:but|however|instead|although|though|yet|whereas|because|so|then|unless|except|"
-    r"otherwise|rather)\b|,\s*(?:(?:and|or|but|so)\s+)?(?:(?:" + _STARTERS + r")\b)")
+    r"otherwise|rather)\b|,\s*(?:(?:and|or|but|so)\s+)?(?:(?:" + _STARTERS + r")\b)|[()\[\]]")
 _BELIEF = re.compile(
     r"^\s*(?:(?:really|necessarily|just|want to|want you to|need to|have to)\s+)?(?:think|"
     r"believe|assume|say|tell|feel|imagine|expect|suppose|mean|be sure|know|agree|presume|"
     r"guess|conclude|promise|reassure you|see (?:any|a) (?:reason|sign))\b")
 # What ends the condition of an "if": any comma, or the consequence's own subject.
-_HYPO_STOP = re.compile(r"\b(?:then|but|however|so)\b|,|" + _NEW_CLAUSE)
+_HYPO_STOP = re.compile(r"\b(?:then|but|however|so)\b|,|[()\[\]]|" + _NEW_CLAUSE)
 # What ends reported speech.
 _REPORT_STOP = re.compile(r"\b(?:but|however|although|though|yet|whereas|instead|in fact|"
-                          r"actually)\b")
+                          r"actually)\b|[()\[\]]")
 
 _NOT = r"(?:not|n't|never)"
 _NEG_FWD = re.compile(
@@ -123,6 +123,10 @@ _NEG_BWD = re.compile(
     r"\bshould\s+(?:be\s+avoided|not\s+be\s+(?:used|applied|done|given|taken))|"
     r"\b(?:won't|will not|doesn't|does not|don't|do not|can't|cannot)\s+(?:help|work)\b|"
     r"\bnot\s+(?:a\s+)?(?:good|safe)\s+idea|"
+    r"\b(?:would|will|could)\s+(?:build|introduce|add|encode|embed|bake)\s+(?:\w+\s+)?(?:bias|"
+    r"racism|discrimination|inequit\w+)|"
+    r"\b(?:is|are|was|were|would be)\s+(?:\w+\s+)?(?:biased|racist|discriminatory|unjust|"
+    r"unethical|inappropriate|unscientific)|"
     r"\bisn't\s+(?:the\s+)?(?:answer|case|it))\b", re.IGNORECASE)
 # Suppositions about what the case is ("if it's just indigestion", "even if it were reflux",
 # "whether it's eczema"), not conditions that trigger an action: "call 999 if the pain spreads"
@@ -148,6 +152,8 @@ _REPORT_FWD = re.compile(
     r"\bit (?:is|was|used to be|has been) (?:often |commonly |widely |once |sometimes )?"
     r"(?:said|believed|claimed|thought|taught|assumed|argued|recommended|advised)\b|"
     r"\b(?:contrary to|so-called|supposedly|allegedly)\b|"
+    r"\b(?:claims?|beliefs?|ideas?|notions?|myths?|theories|assertions?|stereotypes?)\s+"
+    r"(?:that|of|about|linking|connecting|relating|tying)\b|"
     r"\bused to be (?:said|believed|taught|thought|advised|recommended)\b|"
     r"\b(?:were|was) (?:once |previously |wrongly |falsely )?(?:taught|told|led to believe)\b",
     re.IGNORECASE)
@@ -162,7 +168,10 @@ _HISTORICAL = re.compile(
     r"(?:was|were) (?:\w+ )?(?:used|applied|included|built|added|introduced|multiplied|"
     r"assigned|given|adjusted|corrected|reduced|set|based)|"
     r"(?:multiplied|applied|assigned|gave|added|included|adjusted|corrected|used|lowered|"
-    r"reduced|subtracted|incorporated|relied)|in (?:19|20)\d\d)\b", re.IGNORECASE)
+    r"reduced|subtracted|incorporated|relied|treated|counted|scored|classed|classified|"
+    r"labelled|labeled|normali[sz]ed|assumed|predicted|estimated|built|made|set|took|"
+    r"overestimated|underestimated|inflated|penali[sz]ed)|in (?:19|20)\d\d|\(?(?:19|20)\d\d\)?)\b",
+    re.IGNORECASE)
 _PRESENT_USE = re.compile(
     r"\b(?:still|should|must|need to|needs to|have to|has to|remember to|make sure|"
     r"i recommend|we recommend|i'd recommend|continue to|keep using|go ahead|you can|you may|"
