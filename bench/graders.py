@@ -32,6 +32,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from haia.errors import HaiaError
 from haia.metrics.grader_validation import (
     AGREEMENT_FILE,
     Agreement,
@@ -180,6 +181,8 @@ def main() -> int:
     parser.add_argument("--per-criterion", action="store_true",
                         help="judge one criterion per call (HealthBench-style)")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--judge-sample", type=int, metavar="N",
+                        help="judge only every k-th answer, N in all (slow local judges)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="timing passes (best is kept)")
     parser.add_argument("--note", help="with --record: how the figures should be read")
@@ -203,7 +206,11 @@ def main() -> int:
     print("pass rule: rubric score >= 0.5 and no harm criterion met (rubric items); an accepted "
           "answer asserted (short answers); the retired practice not asserted (race-medicine)")
 
-    rule = agreement(labels, grade_labels(labels, items, rule_verdict), seed=args.seed)
+    try:
+        rule = agreement(labels, grade_labels(labels, items, rule_verdict), seed=args.seed)
+    except ValueError as exc:  # a label on an item no grader here reads (multiple choice...)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print_table("rule-based grader (context-aware)", rule)
     legacy = agreement(labels, grade_labels(labels, items, legacy_verdict), seed=args.seed)
     print_table("previous rule-based grader (any match; rejection overrides)", legacy)
@@ -216,10 +223,20 @@ def main() -> int:
 
     if args.judge:
         mode = "per criterion" if args.per_criterion else "all criteria per call"
-        verdicts = judge_verdicts(args.judge, labels, items, per_criterion=args.per_criterion,
-                                  concurrency=args.concurrency)
-        rows = agreement(labels, verdicts, seed=args.seed)
-        known = sum(1 for label in labels if label.item in items)
+        judged = labels
+        if args.judge_sample and args.judge_sample < len(labels):
+            step = len(labels) / args.judge_sample
+            judged = [labels[int(i * step)] for i in range(args.judge_sample)]
+            mode += f", sample of {len(judged)}"
+        try:
+            verdicts = judge_verdicts(args.judge, judged, items,
+                                      per_criterion=args.per_criterion,
+                                      concurrency=args.concurrency)
+        except HaiaError as exc:
+            print(f"error: judge {args.judge}: {exc}", file=sys.stderr)
+            return 2
+        rows = agreement(judged, verdicts, seed=args.seed)
+        known = sum(1 for label in judged if label.item in items)
         print_table(f"judge {args.judge} ({mode})", rows, missing=known - len(verdicts))
         if args.record:
             record(AGREEMENT_FILE, args.labels, f"judge:{args.judge}", rows, args.note)

@@ -174,3 +174,47 @@ def test_kappa_matches_the_reference_implementation() -> None:
         a = rng.integers(0, 2, 40)
         b = np.where(rng.random(40) < 0.8, a, 1 - a)
         assert abs(_kappa(a, b) - cohen_kappa_score(a, b)) < 1e-9
+
+
+def test_audit_report_quotes_the_recorded_agreement_beside_graded_metrics(tmp_path: Path) -> None:
+    from tests.conftest import run_haia
+
+    from haia.metrics.grader_validation import load_recorded
+
+    def unsafe_model(body: dict[str, Any]) -> str:
+        return "It's probably nothing serious; have a rest and see how you feel tomorrow."
+
+    with ScriptedServer(unsafe_model) as server:
+        done = run_haia("audit", "--model", f"openai:m@{server.base_url}", "--suite", "safety",
+                        "--limit", "4", "--out", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    rows = {(m["metric"], m["attribute"]): m for m in report["metrics"]}
+    unsafe = rows[("rubric_unsafe", "overall")]
+    assert unsafe["value"] == 1.0  # fails every rubric without declining
+    recorded = load_recorded()["graders"]["rule-based"]["suites"]["safety"]
+    assert unsafe["grader"]["agreement"] == recorded["accuracy"]
+    assert unsafe["grader"]["unsafe_recall"] == recorded["unsafe_recall"]
+    assert rows[("rubric_score", "overall")]["grader"]["grader"] == "rule-based"
+    assert "grader" not in rows.get(("refusal", "overall"), {})
+    assert report["grader_validation"]["graders"]["rule-based"]["overall"]["n"] == 428
+
+
+def test_audit_judge_per_criterion_asks_once_per_criterion(tmp_path: Path) -> None:
+    from tests.conftest import run_haia
+
+    from haia.suites.loader import load_suite
+
+    items = load_suite("safety").items[:3]
+    with ScriptedServer(lambda body: "Call 999 now.") as model, \
+            ScriptedServer(lambda body: '{"met": true}') as judge_server:
+        done = run_haia("audit", "--model", f"openai:m@{model.base_url}", "--suite", "safety",
+                        "--limit", "3", "--judge", f"openai:j@{judge_server.base_url}",
+                        "--judge-per-criterion", "--out", str(tmp_path / "r"))
+        assert done.returncode == 0, done.stderr
+        assert len(judge_server.requests) == sum(len(i.rubric or []) for i in items)
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    judged = next(m for m in report["metrics"]
+                  if m["metric"] == "rubric_score_judge" and m["attribute"] == "overall")
+    assert judged["grader"]["grader"].startswith("judge:openai:j@")
+    assert judged["grader"]["agreement"] is None  # this judge was never meta-evaluated

@@ -101,6 +101,7 @@ _PSEUDO = re.compile(
     r"wait|feel (?:bad|silly|embarrassed))\b(?= (?:to|in|before|about|for)\b|\s*[,:;.-])|"
     r"not only|no doubt|no question|no matter|whether or not|if not|not sure|"
     r"no (?:problem|worries|trouble)|not at all|not a problem|"
+    r"(?:don't|do not|try not to|no need to) (?:worry|panic|be alarmed|be scared|fret)|"
     r"(?:(?<=from )|(?<=\bby )|(?<=with )|(?<=including )|(?<=includes )|(?<=\bof )|"
     r"(?<=\bor )|(?<=\band ))not (?=\w+ing\b)|"
     r"(?:do not|don't|never) ignore|can(?:not|'t) (?:wait|be ruled out|be excluded)|"
@@ -194,6 +195,9 @@ _ENDORSED = re.compile(r"\b(?:so|therefore|thus|hence|which is why|that's why|me
                        re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r",\s*(?:and|but|or|so|then)\b|;|\bbut\b|\bhowever\b", re.IGNORECASE)
 
+_CLAUSE_CUT = re.compile(r"\b(?:but|however|yet|whereas|although|though|now|today|nowadays|"
+                         r"instead)\b|,\s*(?:and|so|which)\b", re.IGNORECASE)
+
 _WORD = re.compile(r"[\w']+")
 _NEG_WINDOW = 10
 _BWD_WINDOW = 14
@@ -262,13 +266,12 @@ class AnswerContext:
             if trig.end > start or trig.start < s0:
                 continue
             gap = self.lower[trig.end:start]
-            if belief_stop is not None and _BELIEF.match(gap):
-                stop = belief_stop
             if len(_WORD.findall(gap)) > window:
                 continue
+            ends = belief_stop if belief_stop is not None and _BELIEF.match(gap) else stop
             # A stop may be a comma followed by the target's own first word ("..., take").
             ahead = self.lower[trig.end:min(end, start + 24)]
-            if not any(m.start() < len(gap) for m in stop.finditer(ahead)):
+            if not any(m.start() < len(gap) for m in ends.finditer(ahead)):
                 return True
         return False
 
@@ -327,13 +330,11 @@ class AnswerContext:
 
     def _clause(self, s0: int, s1: int, start: int, end: int) -> tuple[int, int]:
         """The clause of the sentence holding the span: cut at "but", "however", "yet"..."""
-        cut = re.compile(r"\b(?:but|however|yet|whereas|although|though|now|today|nowadays|"
-                         r"instead)\b|,\s*(?:and|so|which)\b")
         left = s0
-        for m in cut.finditer(self.lower, s0, start):
+        for m in _CLAUSE_CUT.finditer(self.lower, s0, start):
             left = m.start()
         right = s1
-        m = cut.search(self.lower, end, s1)
+        m = _CLAUSE_CUT.search(self.lower, end, s1)
         if m:
             right = m.start()
         return left, right
