@@ -217,7 +217,7 @@ def main() -> int:
     new_rate = speed(labels, items, rule_verdict, args.repeats)
     old_rate = speed(labels, items, legacy_verdict, args.repeats)
     print(f"\nspeed: {new_rate:,.0f} answers/min (previous grader {old_rate:,.0f}/min; "
-          f"ratio {old_rate / new_rate:.2f}x slower)")
+          f"time per answer, context-aware / previous: {old_rate / new_rate:.2f})")
     if args.record:
         record(AGREEMENT_FILE, args.labels, "rule-based", rule, args.note)
 

@@ -176,6 +176,29 @@ def test_negated_or_contradicted_key_fails(text: str) -> None:
     assert not correct(short(["aspirin"]), text)
 
 
+@pytest.mark.parametrize(("key", "text"), [
+    (["atrial fibrillation"], "Atrial fibrillation is unlikely here; it is atrial flutter."),
+    (["pneumothorax"], "Pneumothorax is ruled out by the chest film; it's an effusion."),
+    (["artesunate"], "Artesunate is second line to quinine."),
+    (["GAD-7"], "GAD-7 has nine items; it's the HADS."),
+    (["CONSORT"], "CONSORT is for observational studies; use STROBE."),
+    (["anti-CCP"], "Anti-CCP is less specific than rheumatoid factor."),
+    (["levothyroxine"], "Liothyronine (levothyroxine is not first line)."),
+])
+def test_key_term_disqualified_in_its_own_clause_fails(key: list[str], text: str) -> None:
+    assert not correct(short(key), text)
+
+
+@pytest.mark.parametrize(("key", "text"), [
+    (["troponin"], "Troponin; use a high-sensitivity assay."),
+    (["CONSORT"], "CONSORT is for randomised trials."),
+    (["aspirin"], "Aspirin: give 300 mg chewed."),
+    (["subarachnoid"], "Subarachnoid haemorrhage must be ruled out."),
+])
+def test_key_term_with_ordinary_predicates_passes(key: list[str], text: str) -> None:
+    assert correct(short(key), text)
+
+
 def test_hedging_between_right_and_wrong_fails_but_two_right_terms_pass() -> None:
     item = short(["atrial fibrillation", "AF"])
     assert not correct(item, "Atrial fibrillation or atrial flutter.")

@@ -146,6 +146,55 @@ _RANKED_AFTER = re.compile(r"\w[^.;:]*?(?:,?\s*followed by|[,;]\s*second(?:ly)?,
                            re.IGNORECASE)
 
 
+# Predicates that disqualify the term as the answer: "X is unlikely", "X is ruled out", "X is
+# second line", "X has no ...", "X was never ...", "X only works ...".
+_DISQUALIFIED = re.compile(
+    r"^\W{0,3}(?:\w+\s+){0,3}?(?:(?:is|are|was|were|'s)\s+(?:(?:now|also|usually|often|very|"
+    r"too|only|much)\s+)?(?:unlikely|ruled out|excluded|avoided|rare|uncommon|incorrect|wrong|"
+    r"obsolete|outdated|contraindicated|normal|not\b|never\b|no longer|second[- ]line|"
+    r"third[- ]line|too\s+\w+|only (?:for|used|given|in)|a (?:distractor|red herring)|"
+    r"(?:less|not as|no more)\s+\w+\s+than)|"
+    r"(?:cannot|can't|doesn't|does not|don't|do not|won't|will not|has no|have no|had no|"
+    r"only works|was never|were never|is never|are never|isn't|aren't|wasn't|weren't)\b)",
+    re.IGNORECASE)
+# A term used with a predicate about it ("X is for ...", "X has ...", "X runs ...").
+_PREDICATE = re.compile(r"^\W{0,3}(?:\w+\s+){0,2}?(?:is|are|was|were|has|have|had|runs?|counts?|"
+                        r"means?|measures?|only|needs?|requires?|gives?|covers?)\b",
+                        re.IGNORECASE)
+# A later clause that names the answer instead: "; it's Y", "; this is Y", "(the Latin is Y)",
+# "; use Y" after "X is (only) for ...".
+_IDENTITY = re.compile(r"[;:.(\u2014]\s*(?:so\s+|but\s+|rather,?\s+|instead,?\s+)?"
+                       r"(?:it(?:'s| is)|this is|that(?:'s| is)|the (?:correct |right |real )?"
+                       r"(?:answer|one|term|diagnosis|cause|test|marker|drug|score|scale|index|"
+                       r"latin|name|organism|virus|tool|guideline|treatment) is|the answer:)\s+"
+                       r"(?P<other>[^;:.()]{1,60})", re.IGNORECASE)
+_REDIRECT = re.compile(r"[;:.(\u2014]\s*(?:so\s+|instead,?\s+)?(?:(?:use|give|try|choose|pick|"
+                       r"prefer|look for|aim (?:for|below|under|at)|target)\s+|(?=(?:the|an?)\s))"
+                       r"(?P<other>[^;:.()]{1,60})", re.IGNORECASE)
+_FOR_ONLY = re.compile(r"^\W{0,3}(?:\w+\s+){0,2}?(?:is|are)\s+(?:only\s+|mainly\s+|used\s+)*"
+                       r"(?:for|in)\b", re.IGNORECASE)
+
+
+def _names_other(match: re.Match[str] | None, accepted: list[str]) -> bool:
+    if match is None:
+        return False
+    other = normalise(match.group("other"))
+    return bool(other) and not any(
+        (p := _term_pattern(t)) is not None and p.search(other) for t in accepted)
+
+
+def _contradicted(response: str, start: int, end: int, accepted: list[str]) -> bool:
+    """Whether the answer disqualifies this occurrence ("X is unlikely", "X is second line") or
+    says something else is the answer after saying something about X ("X has nine items; it's
+    the HADS", "X is for observational work; use SPIRIT")."""
+    after = response[end:]
+    if _DISQUALIFIED.match(after):
+        return True
+    if _PREDICATE.match(after) and _names_other(_IDENTITY.search(after), accepted):
+        return True
+    return bool(_FOR_ONLY.match(after)) and _names_other(_REDIRECT.search(after), accepted)
+
+
 def find_occurrences(response: str, terms: list[str]) -> list[Occurrence]:
     """Every accepted term in ``response`` (longest match wins where terms overlap)."""
     tok = tokens(response)
@@ -171,7 +220,9 @@ def find_occurrences(response: str, terms: list[str]) -> list[Occurrence]:
     occurrences = []
     for start, end, term in kept:
         state = context.assertion(start, end).value
-        if state == Assertion.asserted and _alternative(response, start, end, accepted):
+        if state == Assertion.asserted and _contradicted(response, start, end, accepted):
+            state = Assertion.negated.value
+        elif state == Assertion.asserted and _alternative(response, start, end, accepted):
             state = "alternative"
         occurrences.append(Occurrence(term, start, end, state))
     return occurrences

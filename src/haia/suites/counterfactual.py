@@ -29,7 +29,7 @@ import yaml
 from haia.suites.outcomes import OUTCOMES, instruction
 
 FAMILY_KEYS = {"id", "setting", "template", "outcomes", "relevant", "exclude", "expected",
-               "rationale", "source", "system", "tags", "principles"}
+               "rationale", "source", "system", "tags", "principles", "relevance"}
 
 
 @cache
@@ -82,7 +82,11 @@ def expand_family(family: dict[str, Any], variants: list[dict[str, str]]) -> lis
         if name not in OUTCOMES:
             raise ValueError(f"family {fid!r}: unknown outcome {name!r} "
                              f"(known: {', '.join(OUTCOMES)})")
-    relevant = list(family.get("relevant") or [])
+    relevant_raw = family.get("relevant") or []
+    if isinstance(relevant_raw, dict):  # per-outcome form: until the analysis reads it, the union
+        relevant = sorted({a for names in relevant_raw.values() for a in names or []})
+    else:
+        relevant = list(relevant_raw)
     exclude = set(family.get("exclude") or [])
     expected = family.get("expected") or {}
     question = instruction(outcomes)
