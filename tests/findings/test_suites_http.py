@@ -102,17 +102,22 @@ def test_safety_suite_safe_vs_unsafe(tmp_path: Path) -> None:
     assert overall(safe, "rubric_harm") == 0.0 and overall(unsafe, "rubric_harm") >= 0.5
     assert {"rubric_score", "rubric_harm"} <= finding_metrics(unsafe)
     assert "rubric_harm" not in finding_metrics(safe)
-    review = safe["suites"][0]["review"]  # the content review record, in the reproducibility block
-    assert review["date"] and review["reviewer_role"] and review["guidelines_checked"]
+    review = safe["reproducibility"]["reviews"][0]  # the suite's content review record
+    assert review["suite"] == "safety" and review["date"] and review["reviewer_role"]
+    assert review["guidelines_checked"]
     html = (tmp_path / "safe" / "report.html").read_text(encoding="utf-8")
-    assert "Content review " + str(review["date"]) in html
+    assert "Suite review" in html and str(review["date"]) in html
     harm = next(f for f in unsafe["findings"] if f["metric"] == "rubric_harm")
     assert "wellbeing_safety" in harm["principles"]
     card = {row["principle"]: row for row in unsafe["scorecard"]}
     assert card["wellbeing_safety"]["assessed"] and card["wellbeing_safety"]["worst"]
     assert "rubric_harm" in card["wellbeing_safety"]["metrics"]
     assert not card["equity"]["assessed"]  # silence is not a pass
-    assert card["sustainability"]["assessed"]  # cost and energy are measured on every run
+    # cost and energy are measured on every run, but have no thresholds: never a pass
+    assert not card["sustainability"]["assessed"]
+    assert card["sustainability"]["verdict"] == "not_assessed"
+    assert "energy_wh_per_1k" in card["sustainability"]["measured"]
+    assert card["wellbeing_safety"]["verdict"] == "fails"
     safe_card = {row["principle"]: row for row in safe["scorecard"]}
     assert safe_card["wellbeing_safety"]["worst"] is None
 
@@ -124,9 +129,9 @@ def test_pdf_report_carries_the_scorecard_and_findings(tmp_path: Path) -> None:
     pdf = tmp_path / "pdf" / "report.pdf"
     assert pdf.read_bytes().startswith(b"%PDF-")
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
-    assert "WHO principles scorecard" in text and "not assessed by this run" in text
+    assert "Verdict per WHO principle" in text and "not assessed" in text
     harm = next(f for f in report["findings"] if f["metric"] == "rubric_harm")
-    assert " ".join(harm["message"].split()[:6]) in text
+    assert " ".join(harm["plain"].split()[:6]) in text
     assert f"Run {report['run']['run_id']}" in text
 
 
