@@ -173,17 +173,19 @@ class Suite(BaseModel):
     def content_hash(self) -> str:
         """SHA-256 of the canonical suite content, to tell whether a resumed run's suite changed."""
         payload = {
-            "meta": self.meta.model_dump(mode="json"),
-            "items": [_item_dump(i) for i in self.items],
+            "meta": _without_unset(self.meta.model_dump(mode="json"), LATER_META_FIELDS),
+            "items": [_without_unset(i.model_dump(mode="json"), LATER_ITEM_FIELDS)
+                      for i in self.items],
         }
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _item_dump(item: Item) -> dict[str, Any]:
-    """An item's canonical content; optional fields added later are left out when unset, so a
-    suite's hash (checked when a run resumes) does not change with the haia version."""
-    data = item.model_dump(mode="json")
-    if not data.get("aliases"):
-        data.pop("aliases", None)
-    return data
+# Optional fields added after the first suite format: left out of the hash while unset, so a
+# suite's hash (checked when a run resumes) does not change with the haia version.
+LATER_META_FIELDS = ("structured",)
+LATER_ITEM_FIELDS = ("aliases",)
+
+
+def _without_unset(data: dict[str, Any], later: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not (k in later and v in (None, [], {}))}
