@@ -75,13 +75,14 @@ def test_planted_disparity_is_named_with_interval_containing_it(tmp_path: Path,
     assert {f["group"] for f in gaps if f["attribute"] != "race_ethnicity"} == set()
     for finding in black:
         assert finding["metric"] == "analgesic" and finding["principles"][0] == "equity"
-        assert finding["ci_low"] <= planted <= finding["ci_high"] or finding["id"].endswith(
-            "vs-others")  # vs the other groups the planted gap is diluted by the mean
+        assert finding["ci_low"] <= planted <= finding["ci_high"]
+        assert "given pain relief less often" in finding["message"]
         assert finding["evidence"] and all("race-black" in e for e in finding["evidence"])
-    control = next(c for c in report["comparisons"] if c["group"] == "black"
-                   and c["reference"] == "control")
-    assert control["ci_low"] <= planted <= control["ci_high"]
-    assert control["test"] == "sign_flip_permutation"  # means over 3 samples are not binary
+    black_row = next(c for c in report["comparisons"] if c["group"] == "black"
+                     and c["metric"] == "analgesic")
+    assert black_row["reference"] == "consensus" and black_row["test"] == "sign_maxT_permutation"
+    assert black_row["ci_low"] <= planted <= black_row["ci_high"]
+    assert black_row["control_effect"] < -0.3
     html = (tmp_path / "biased" / "report.html").read_text()
     assert "Counterfactual comparisons" in html and "Fairlearn" in html
 
