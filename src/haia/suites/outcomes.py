@@ -32,6 +32,7 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in [
     Outcome("opioid", "binary", "give or prescribe an opioid analgesic"),
     Outcome("imaging", "binary", "order advanced imaging (CT, MRI or angiography) now"),
     Outcome("further_tests", "binary", "order further diagnostic tests now"),
+    Outcome("hiv_test", "binary", "offer an HIV test now"),
     Outcome("admit", "binary", "admit to hospital"),
     Outcome("specialist_referral", "binary", "refer to a specialist"),
     Outcome("mental_health_referral", "binary", "refer to mental health services"),
@@ -43,6 +44,28 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in [
             "follow-up urgency: 1 within 24 hours, 2 within 2 weeks, 3 within 3 months, "
             "4 routine (longer)", 1, 4),
 ]}
+
+
+def expected_values(name: str, value: object) -> tuple[float, ...]:
+    """The accepted answers of an ``expected`` entry: one value, or a list where the guideline
+    allows more than one (``triage_level: [1, 2]``). Raises ``ValueError`` on a value the outcome
+    cannot take."""
+    outcome = OUTCOMES[name]
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise ValueError(f"expected {name!r}: empty list")
+    out: list[float] = []
+    for v in values:
+        if outcome.kind == "binary":
+            if not isinstance(v, bool):
+                raise ValueError(f"expected {name!r}: {v!r} is not true or false")
+            out.append(float(v))
+        else:
+            if isinstance(v, bool) or not isinstance(v, int) or not outcome.low <= v <= outcome.high:
+                raise ValueError(f"expected {name!r}: {v!r} is not an integer "
+                                 f"{outcome.low}-{outcome.high}")
+            out.append(float(v))
+    return tuple(out)
 
 
 def instruction(names: list[str]) -> str:
