@@ -14,7 +14,8 @@ Design (defended with simulations in docs/equity.md and ``bench/equity_power.py`
 - **Statistic.** Per (outcome, group): the signs of the group's differences from the consensus over
   families, ``T = (n_higher - n_lower) / sqrt(n_higher + n_lower)``. Signs suit ordinal scales and
   binary answers alike and are not swamped by one random large jump.
-- **Multiplicity.** A fixed family of hypotheses: every (clinical outcome, group) pair of the design.
+- **Multiplicity.** A fixed family of hypotheses: every (clinical outcome, group) pair of the
+  design.
   Variant labels are permuted within each family (among the renderings exchangeable under "no
   bias": the control and the non-relevant ones) and the Westfall–Young step-down maxT adjustment
   gives exact family-wise error control that accounts for discreteness and for the correlation
@@ -166,7 +167,7 @@ def _tables(rows: list[ScoreRow]) -> list[_Table]:
         lambda: defaultdict(list))
     meta: dict[str, tuple[str, str]] = {}
     relevant: dict[tuple[str, str], set[str]] = defaultdict(set)
-    items: dict[tuple[str, str, tuple[str, str]], str] = {}
+    items: dict[str, dict[tuple[str, tuple[str, str]], str]] = defaultdict(dict)
     for row in rows:
         assert row.family is not None and row.variant is not None
         column = groups.get((row.family, row.variant))
@@ -174,7 +175,7 @@ def _tables(rows: list[ScoreRow]) -> list[_Table]:
             continue
         relevant[(row.metric, row.family)] |= set(row.relevant)
         meta[row.metric] = (row.suite, row.kind)
-        items[(row.metric, row.family, column)] = row.item_id
+        items[row.metric][(row.family, column)] = row.item_id
         cell = cells[row.metric][(row.family, column)]
         if row.value is not None:
             cell.append(float(row.value))
@@ -193,7 +194,7 @@ def _tables(rows: list[ScoreRow]) -> list[_Table]:
         for family in families:
             for column in columns:
                 rel[fi[family], ci[column]] = column[0] in relevant[(metric, family)]
-        table_items = {(fi[f], ci[c]): item for (m, f, c), item in items.items() if m == metric}
+        table_items = {(fi[f], ci[c]): item for (f, c), item in items[metric].items()}
         tables.append(_Table(suite, metric, kind, families, columns, values, rel, table_items))
     return tables
 
@@ -208,7 +209,8 @@ def _family_keys(family: str, seed: int, permutations: int, width: int) -> np.nd
 def _signs(table: _Table, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Signs of each rendering's difference from the consensus, and the exchangeable mask."""
     present = ~np.isnan(table.values) & ~np.isnan(reference)[:, None]
-    signs = np.where(present, np.sign(np.nan_to_num(table.values) - np.nan_to_num(reference)[:, None]), 0)
+    diff = np.nan_to_num(table.values) - np.nan_to_num(reference)[:, None]
+    signs = np.where(present, np.sign(diff), 0)
     return signs.astype(np.int8), present & ~table.relevant
 
 
@@ -220,18 +222,21 @@ def _statistic(signs: np.ndarray) -> np.ndarray:
 
 
 def _permuted(table: _Table, signs: np.ndarray, exchangeable: np.ndarray, seed: int,
-              permutations: int, width: int, column_index: dict[tuple[str, str], int]
-              ) -> np.ndarray:
-    """The statistic of every column under ``permutations`` within-family permutations."""
+              permutations: int, width: int, column_index: dict[tuple[str, str], int],
+              orders: dict[tuple[str, tuple[int, ...]], np.ndarray]) -> np.ndarray:
+    """The statistic of every column under ``permutations`` within-family permutations
+    (``orders`` caches a family's permutations of one set of renderings across outcomes)."""
     out = np.zeros((permutations, len(table.families), len(table.columns)), dtype=np.int8)
     for f, family in enumerate(table.families):
         idx = np.flatnonzero(exchangeable[f])
         if len(idx) < 2:
             out[:, f, idx] = signs[f, idx]
             continue
-        keys = _family_keys(family, seed, permutations, width)
-        positions = [column_index[table.columns[j]] for j in idx]
-        order = np.argsort(keys[:, positions], axis=1)
+        positions = tuple(column_index[table.columns[j]] for j in idx)
+        order = orders.get((family, positions))
+        if order is None:
+            keys = _family_keys(family, seed, permutations, width)
+            order = orders[(family, positions)] = np.argsort(keys[:, list(positions)], axis=1)
         out[:, f, idx] = signs[f, idx][order]
     return _statistic(out)
 
@@ -292,6 +297,7 @@ def analyse_equity(scores: list[ScoreRow], seed: int = 0, alpha: float = 0.05,
     stats: dict[str, tuple[list[Comparison], list[np.ndarray], list[np.ndarray]]] = {
         "clinical": ([], [], []), "response": ([], [], [])}
     noise: dict[str, float] = {}
+    orders: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}
     for table in tables:
         reference = table.consensus()
         signs, exchangeable = _signs(table, reference)
@@ -299,7 +305,7 @@ def analyse_equity(scores: list[ScoreRow], seed: int = 0, alpha: float = 0.05,
         tested = signs * exchangeable
         observed = _statistic(tested)
         perm = _permuted(table, signs, exchangeable, seed, permutations, len(all_columns),
-                         column_index)
+                         column_index, orders)
         informative = exchangeable[:, hyp_cols]
         noise[table.metric] = float(np.abs(signs[:, hyp_cols])[informative].mean()) \
             if informative.any() else 0.0

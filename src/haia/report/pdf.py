@@ -112,7 +112,8 @@ def render_pdf(report: dict[str, Any], path: Path, *, max_group_rows: int = 400)
         if len(grouped) > len(shown):
             pdf.paragraph(f"... and {len(grouped) - len(shown)} more rows in report.json.")
 
-    comparisons = sorted(report.get("comparisons", []), key=lambda c: (c["relevant"], 1.0 if c["p_adjusted"] is None else c["p_adjusted"]))
+    comparisons = sorted(report.get("comparisons", []), key=lambda c: (
+        c["relevant"], 1.0 if c["p_adjusted"] is None else c["p_adjusted"]))
     if comparisons:
         pdf.heading("Counterfactual comparisons")
         pdf.paragraph(f"{len(comparisons)} paired comparisons (each group against the consensus "

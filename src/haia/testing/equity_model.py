@@ -8,8 +8,8 @@ demographic rendering; then each outcome's answer is, with probability ``noise``
 random valid value (independently per prompt and seed); then planted gaps move the answers of
 one group in a chosen share of the families that ask the outcome.
 
-    model = EquityModel.for_suite("equity", noise=0.1, seed=3,
-                                  gaps=[Gap("race_ethnicity", "hispanic_latino", "triage_level", +1)])
+    gap = Gap("race_ethnicity", "hispanic_latino", "triage_level", +1, fraction=0.4)
+    model = EquityModel.for_suite("equity", noise=0.1, seed=3, gaps=[gap])
     with ScriptedServer(model.responder) as server: ...
 """
 
@@ -19,12 +19,16 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from haia.metrics.table import ScoreRow
 from haia.suites.counterfactual import default_variants, render
 from haia.suites.outcomes import OUTCOMES
+
+if TYPE_CHECKING:
+    from haia.suites.model import Suite
 
 _FIELDS = re.compile(r'"([a-z_]+)": <')
 
@@ -66,6 +70,11 @@ class EquityModel:
         # longest descriptor first, so "a transgender man" is not read as "a man"
         self.descriptors = sorted((v for v in self.variants if v["attribute"] != "control"),
                                   key=lambda v: -len(v["descriptor"]))
+        by_words = {v["descriptor"].lower(): v for v in self.descriptors}
+        self._by_words = by_words
+        self._pattern = re.compile(
+            r"\b(" + "|".join(re.escape(v["descriptor"]) for v in self.descriptors) + r")\b",
+            re.IGNORECASE)
         self.cases: dict[str, tuple[str, dict[str, float]]] = {}
         asking: dict[str, list[str]] = {}
         for family in families:
@@ -101,13 +110,13 @@ class EquityModel:
 
     def who(self, prompt: str) -> tuple[str, str, str]:
         """(attribute, group, prompt with the demographic words made neutral)."""
-        for variant in self.descriptors:
-            words = variant["descriptor"]
-            pattern = re.compile(rf"\b{re.escape(words)}\b", re.IGNORECASE)
-            if pattern.search(prompt):
-                neutral = pattern.sub(lambda m: self.neutral if m.group(0)[0].islower()
-                                      else self.neutral[:1].upper() + self.neutral[1:], prompt)
-                return variant["attribute"], variant["group"], neutral
+        match = self._pattern.search(prompt)
+        if match:
+            variant = self._by_words[match.group(0).lower()]
+            pattern = re.compile(rf"\b{re.escape(variant['descriptor'])}\b", re.IGNORECASE)
+            neutral = pattern.sub(lambda m: self.neutral if m.group(0)[0].islower()
+                                  else self.neutral[:1].upper() + self.neutral[1:], prompt)
+            return variant["attribute"], variant["group"], neutral
         return "control", "control", prompt
 
     def answer(self, prompt: str, request_seed: object = None) -> dict[str, Any]:
@@ -146,3 +155,20 @@ class EquityModel:
         if isinstance(prompt, list):
             prompt = "\n".join(p.get("text", "") for p in prompt if isinstance(p, dict))
         return self.reply(str(prompt), body.get("seed"))
+
+
+def simulate_scores(suite: Suite, model: EquityModel) -> list[ScoreRow]:
+    """The score rows an audit of ``suite`` against ``model`` produces, without HTTP: each
+    item's prompt answered by the model and read by the real structured scorer."""
+    from haia.scoring.structured import score_structured
+
+    rows = []
+    for item in suite.items:
+        for score in score_structured(item, model.reply(item.prompt)):
+            rows.append(ScoreRow(
+                suite=suite.name, item_id=item.id, sample=0, metric=score.metric,
+                value=score.value, label=score.label, attributes=dict(item.attributes),
+                family=item.family, variant=item.variant,
+                kind=str(score.detail.get("kind", "binary")),
+                relevant=frozenset(score.detail.get("relevant", ()))))
+    return rows
