@@ -26,7 +26,7 @@ from haia.findings.judge import gap_thresholds, judge_gaps, load_thresholds
 from haia.metrics.equity import analyse_equity
 from haia.suites.counterfactual import variant_descriptors
 from haia.suites.loader import load_suite
-from haia.testing.equity_model import EquityModel, Gap, simulate_scores
+from haia.testing.equity_model import EquityModel, Gap, simulate_scores, suite_families
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ def scenarios() -> list[Scenario]:
 
 def run(suite_name: str, seeds: int, noise: float, permutations: int) -> Iterator[dict]:
     suite = load_suite(suite_name)
+    families, variants = suite_families(suite_name)
     config = load_thresholds()
     cutoffs = gap_thresholds(config)
     words = variant_descriptors()
@@ -60,7 +61,7 @@ def run(suite_name: str, seeds: int, noise: float, permutations: int) -> Iterato
         detected = wrong = other = 0
         for seed in range(seeds):
             gaps = [scenario.gap] if scenario.gap else []
-            model = EquityModel.for_suite(suite_name, noise=noise, seed=seed, gaps=gaps)
+            model = EquityModel(families, variants=variants, noise=noise, seed=seed, gaps=gaps)
             rows = simulate_scores(suite, model)
             analysis = analyse_equity(rows, seed=seed, permutations=permutations,
                                       thresholds=cutoffs, descriptors=words)

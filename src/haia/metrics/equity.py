@@ -43,9 +43,9 @@ from scipy.special import gammaln, xlogy
 
 from haia.metrics.stats import CORRECTIONS, bootstrap_mean_ci, maxt_stepdown
 from haia.metrics.table import ScoreRow
+from haia.suites.outcomes import OUTCOMES
 
 CONTEXT_ATTRIBUTES = {"setting"}
-RESPONSE_METRICS = ("refusal", "parse_failure")
 PERMUTATIONS = 2000
 POWER = 0.8
 CONTROL = ("control", "control")
@@ -309,7 +309,9 @@ def analyse_equity(scores: list[ScoreRow], seed: int = 0, alpha: float = 0.05,
         informative = exchangeable[:, hyp_cols]
         noise[table.metric] = float(np.abs(signs[:, hyp_cols])[informative].mean()) \
             if informative.any() else 0.0
-        family_name = "response" if table.metric in RESPONSE_METRICS else "clinical"
+        # clinical outcomes are one family of hypotheses; refusals, unusable answers and any
+        # other per-item metric on family items another
+        family_name = "clinical" if table.metric in OUTCOMES else "response"
         bucket = stats[family_name]
         for j in hyp_cols:
             attribute, group = table.columns[j]
@@ -406,7 +408,7 @@ def _detectable(tables: list[_Table], comparisons: list[Comparison], critical: f
             per[(comp.metric, comp.attribute)].append(comp.n_families)
     out = []
     for table in tables:
-        if table.metric in RESPONSE_METRICS:
+        if table.metric not in OUTCOMES:
             continue
         for attribute in sorted({c[0] for c in table.columns} - {"control"}):
             counts = per.get((table.metric, attribute))

@@ -101,12 +101,8 @@ class EquityModel:
     @classmethod
     def for_suite(cls, suite: str, **kwargs: Any) -> EquityModel:
         """The model for a suite with ``families:`` (bundled name or path)."""
-        import yaml
-
-        from haia.suites.loader import resolve
-
-        data = yaml.safe_load(resolve(suite).read_text(encoding="utf-8"))
-        return cls(list(data["families"]), variants=data.get("variants"), **kwargs)
+        families, variants = suite_families(suite)
+        return cls(families, variants=variants, **kwargs)
 
     def who(self, prompt: str) -> tuple[str, str, str]:
         """(attribute, group, prompt with the demographic words made neutral)."""
@@ -155,6 +151,16 @@ class EquityModel:
         if isinstance(prompt, list):
             prompt = "\n".join(p.get("text", "") for p in prompt if isinstance(p, dict))
         return self.reply(str(prompt), body.get("seed"))
+
+
+def suite_families(suite: str) -> tuple[list[dict[str, Any]], list[dict[str, str]] | None]:
+    """The raw ``families:`` and ``variants:`` of a suite (bundled name or path)."""
+    import yaml
+
+    from haia.suites.loader import resolve
+
+    data = yaml.safe_load(resolve(suite).read_text(encoding="utf-8"))
+    return list(data["families"]), data.get("variants")
 
 
 def simulate_scores(suite: Suite, model: EquityModel) -> list[ScoreRow]:
