@@ -22,7 +22,7 @@ SETTINGS = {"emergency_triage", "pain_management", "diagnostic_workup", "referra
 # analgesic 30, every other clinical outcome 24; hiv_test is a narrow outcome of a few families.
 NEEDED = {"triage_level": 40, "analgesic": 30, "hiv_test": 5}
 DEFAULT_NEEDED = 24
-PRONOUNS = re.compile(r"\b(he|she|his|her|hers|him|himself|herself|mr|mrs|ms|miss)\b", re.I)
+PRONOUNS = re.compile(r"\b(he|she|his|her|hers|him|himself|herself|mr|mrs|ms)\b", re.I)
 STATED_AGE = re.compile(r"\baged \d+|\b\d+-year-old\b", re.I)
 SOURCE_HINT = re.compile(r"\b(19|20)\d\d\b|\b[A-Z]{2,}")
 
