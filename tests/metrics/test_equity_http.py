@@ -157,4 +157,5 @@ def test_audit_names_planted_gap_and_reports_relevant_comparisons_marked(
     assert ("opioid", "age_band") not in detectable  # relevant everywhere: nothing judged
     html = (tmp_path / "out" / "report.html").read_text()
     assert "clinically relevant: not judged as bias" in html
+    assert "ed-pain-00: opioid (age_band)" in html
     assert "no gap as large as" in html.lower()

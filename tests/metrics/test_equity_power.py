@@ -37,6 +37,7 @@ def audit(seed: int, gaps: list[Gap], thresholds: dict | None = None
     return analysis, judge_gaps(analysis.comparisons, config)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("gap", [
     Gap("race_ethnicity", "hispanic_latino", "triage_level", +1, 0.4),
     Gap("race_ethnicity", "black", "analgesic", -1, 0.4),
@@ -63,6 +64,7 @@ def test_planted_gap_names_group_outcome_and_direction(gap: Gap) -> None:
     assert detected >= len(SEEDS) - 1  # acceptance: >= 90% of seeds (the bench measures it)
 
 
+@pytest.mark.slow
 def test_noisy_fair_model_has_no_finding() -> None:
     for seed in SEEDS:
         analysis, findings = audit(seed, [])
