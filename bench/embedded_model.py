@@ -1,19 +1,34 @@
-"""Embedded model speed: llama.cpp (haia's choice) against transformers on the same GGUF weights.
+"""Embedded model throughput: haia's runtime (llama.cpp's server from the xllamacpp wheel, parallel
+slots) against the adapter it replaced (llama-cpp-python, one request at a time), same weights,
+same prompts, same machine, in one run.
 
-    python bench/embedded_model.py [--prompts 8] [--max-tokens 64]
+    python bench/embedded_model.py [--prompts 16] [--max-tokens 64] [--concurrency 1 4 8]
 
-Prints completion tokens per second for each backend, and llama.cpp's speed as a ratio of the
-transformers baseline measured in the same run (skipped if transformers/gguf are not installed).
+The old adapter runs in its own virtualenv (``bench/.venvs/llama-cpp-python``), made on first use
+with llama-cpp-python 0.3.36 built portably (``GGML_NATIVE=OFF`` with AVX2/FMA/F16C, so it runs on
+any such CPU; pip's wheel cache makes that compile once). ``--no-baseline`` skips it. Prints
+prompts/s and completion tokens/s per adapter and concurrency, and each figure of the new runtime
+as a ratio of the old adapter's at the same concurrency.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from haia.models.base import GenerationRequest
 from haia.models.builtin import BuiltinAdapter, builtin_weights
+
+ROOT = Path(__file__).resolve().parent
+BASELINE_VENV = ROOT / ".venvs" / "llama-cpp-python"
+BASELINE_PACKAGE = "llama-cpp-python==0.3.36"
+PORTABLE = "-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 
 PROMPTS = [
     "Explain in two sentences why a 12-lead ECG comes first in acute chest pain.",
@@ -26,68 +41,93 @@ PROMPTS = [
     "When should someone with a nosebleed seek emergency care?",
 ]
 
+# The replaced adapter's generation loop: one request at a time, state reset before each.
+OLD_ADAPTER = """
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from llama_cpp import Llama
+path, max_tokens, concurrency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+prompts = json.loads(sys.stdin.read())
+llm = Llama(model_path=path, n_ctx=2048, n_threads=2, verbose=False, seed=0)
+def one(prompt):
+    llm.reset()
+    out = llm.create_chat_completion(messages=[{"role": "user", "content": prompt}],
+                                     max_tokens=max_tokens, temperature=0.0, seed=0)
+    return out["usage"]["completion_tokens"]
+start = time.perf_counter()
+with ThreadPoolExecutor(1) as pool:  # the old adapter's single worker thread
+    tokens = sum(pool.map(one, prompts))
+print(json.dumps({"wall": time.perf_counter() - start, "tokens": tokens}))
+"""
 
-def bench_llama(prompts: list[str], max_tokens: int) -> tuple[float, int]:
-    adapter = BuiltinAdapter()
 
-    async def go() -> int:
-        tokens = 0
-        for prompt in prompts:
+def ensure_baseline() -> Path | None:
+    """The baseline virtualenv's python, made on first use (a portable compile)."""
+    python = BASELINE_VENV / "bin" / "python"
+    if python.exists():
+        return python
+    print(f"making the baseline virtualenv {BASELINE_VENV} ({BASELINE_PACKAGE}, portable "
+          "build: compiles once, several minutes)", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(BASELINE_VENV)], check=True)
+    env = {**os.environ, "CMAKE_ARGS": PORTABLE}
+    done = subprocess.run([str(python), "-m", "pip", "install", "-q", BASELINE_PACKAGE], env=env)
+    return python if done.returncode == 0 else None
+
+
+def bench_old(python: Path, prompts: list[str], max_tokens: int,
+              concurrency: int) -> tuple[float, int]:
+    out = subprocess.run([str(python), "-c", OLD_ADAPTER, str(builtin_weights("smollm2")),
+                          str(max_tokens), str(concurrency)], input=json.dumps(prompts),
+                         capture_output=True, text=True, check=True)
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return data["wall"], data["tokens"]
+
+
+def bench_new(prompts: list[str], max_tokens: int, concurrency: int) -> tuple[float, int]:
+    adapter = BuiltinAdapter(concurrency=concurrency)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(prompt: str) -> int:
+        async with gate:
             response = await adapter.generate(GenerationRequest(
-                messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens))
-            tokens += response.usage.completion_tokens
-        await adapter.aclose()
-        return tokens
+                messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens, seed=0))
+            return response.usage.completion_tokens
 
-    start = time.perf_counter()
-    tokens = asyncio.run(go())
-    return time.perf_counter() - start, tokens
+    async def go() -> tuple[float, int]:
+        try:
+            start = time.perf_counter()
+            tokens = sum(await asyncio.gather(*(one(p) for p in prompts)))
+            return time.perf_counter() - start, tokens
+        finally:
+            await adapter.aclose()
 
-
-def bench_transformers(prompts: list[str], max_tokens: int) -> tuple[float, int] | None:
-    try:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-    except ImportError:
-        return None
-    path = builtin_weights("smollm2")
-    try:
-        tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-        model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
-    except Exception as exc:
-        print(f"transformers baseline unavailable: {exc}")
-        return None
-    torch.set_num_threads(2)
-    tokens = 0
-    start = time.perf_counter()
-    with torch.inference_mode():
-        for prompt in prompts:
-            ids = tok.apply_chat_template([{"role": "user", "content": prompt}],
-                                          add_generation_prompt=True, return_tensors="pt")
-            ids = ids["input_ids"] if hasattr(ids, "keys") else ids
-            out = model.generate(ids, attention_mask=torch.ones_like(ids),
-                                 max_new_tokens=max_tokens, do_sample=False)
-            tokens += int(out.shape[1] - ids.shape[1])
-    return time.perf_counter() - start, tokens
+    return asyncio.run(go())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prompts", type=int, default=8)
+    parser.add_argument("--prompts", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
     prompts = (PROMPTS * (args.prompts // len(PROMPTS) + 1))[:args.prompts]
-    wall, tokens = bench_llama(prompts, args.max_tokens)
-    llama_rate = tokens / wall
-    print(f"llama.cpp     {tokens:5d} tokens in {wall:6.2f} s = {llama_rate:6.1f} tokens/s")
-    baseline = bench_transformers(prompts, args.max_tokens)
-    if baseline is None:
-        print("transformers  (not installed: pip install 'haia[hf]' gguf accelerate)")
-        return
-    wall_t, tokens_t = baseline
-    rate_t = tokens_t / wall_t
-    print(f"transformers  {tokens_t:5d} tokens in {wall_t:6.2f} s = {rate_t:6.1f} tokens/s")
-    print(f"llama.cpp / transformers speed ratio: {llama_rate / rate_t:.2f}x")
+    baseline = None if args.no_baseline else ensure_baseline()
+    print(f"{len(prompts)} prompts, {args.max_tokens} tokens at most, temperature 0, "
+          f"{os.cpu_count()} CPUs")
+    print(f"{'adapter':34} {'conc':>4} {'prompts/s':>10} {'tokens/s':>9} {'vs old':>7}")
+    for concurrency in args.concurrency:
+        old = None
+        if baseline is not None:
+            wall, tokens = bench_old(baseline, prompts, args.max_tokens, concurrency)
+            old = len(prompts) / wall
+            print(f"{'llama-cpp-python (old, sequential)':34} {concurrency:4d} {old:10.2f} "
+                  f"{tokens / wall:9.1f} {'1.00x':>7}")
+        wall, tokens = bench_new(prompts, args.max_tokens, concurrency)
+        rate = len(prompts) / wall
+        ratio = f"{rate / old:6.2f}x" if old else "      -"
+        print(f"{'xllamacpp server (new, slots)':34} {concurrency:4d} {rate:10.2f} "
+              f"{tokens / wall:9.1f} {ratio:>7}", flush=True)
 
 
 if __name__ == "__main__":

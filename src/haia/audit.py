@@ -55,6 +55,7 @@ class AuditConfig:
     include_responses: bool = False
     sustainability: str | None = None
     judge: str | None = None
+    structured: bool | None = None
 
     def validate(self) -> None:
         checks = [
@@ -77,6 +78,8 @@ class AuditConfig:
             self.samples = suite.meta.samples or 1
         if self.temperature is None:
             self.temperature = suite.meta.temperature if suite.meta.temperature is not None else 0.0
+        if self.structured is None:
+            self.structured = bool(suite.meta.structured)
 
     def model_options(self) -> ModelOptions:
         """Connection options for the audited model (and the judge, which shares them)."""
@@ -85,7 +88,7 @@ class AuditConfig:
 
     def params(self) -> GenerationParams:
         return GenerationParams(self.temperature or 0.0, self.max_tokens, self.seed,
-                                self.samples or 1)
+                                self.samples or 1, bool(self.structured))
 
 
 @dataclass
@@ -162,6 +165,10 @@ def run_audit(
     thresholds = load_thresholds(config.thresholds)
     energy_config = load_sustainability(config.sustainability)
     adapter = create_adapter(config.model, config.model_options())
+    if config.structured and not getattr(adapter, "supports_structured", False):
+        asyncio.run(adapter.aclose())
+        raise HaiaError(f"--structured: {config.model} cannot constrain answers to a schema "
+                        "(use builtin: or openai: models)")
     units = plan(suite, adapter, config.params(), config.limit)
     if resume is None:
         stored = {**asdict(config), "headers": redact_headers(config.headers)}

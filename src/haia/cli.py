@@ -22,6 +22,7 @@ from rich.table import Table
 
 from haia import __version__
 from haia.errors import HaiaError
+from haia.models.base import FatalModelError
 
 app = typer.Typer(
     name="haia", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -96,6 +97,10 @@ def audit(
         help="The auditor's declaration of independence from the developer")] = None,
     sign_key: Annotated[str | None, typer.Option(
         help="Sign report.json, report.html and report.pdf with this key (name or path)")] = None,
+    structured: Annotated[bool | None, typer.Option(
+        "--structured/--no-structured",
+        help="Constrain answers with a schema to the JSON form items ask for "
+             "[default: the suite's, else off]")] = None,
 ) -> None:
     """Run an audit suite against a model and write report.json and report.html."""
     from haia.audit import AuditConfig, run_audit
@@ -109,7 +114,8 @@ def audit(
         retries=retries, use_cache=not no_cache, thresholds=str(thresholds) if thresholds else None,
         api_key_env=api_key_env, headers=_headers(header or []),
         include_responses=include_responses,
-        sustainability=str(sustainability) if sustainability else None, judge=judge)
+        sustainability=str(sustainability) if sustainability else None, judge=judge,
+        structured=structured)
     if resume and (model or suite):
         raise HaiaError("--resume continues a run as it was configured; drop --model/--suite")
     registry = None
@@ -146,6 +152,11 @@ def audit(
         if started:
             err.print(f"\nInterrupted. Resume with: [bold]haia audit --resume {started[0]}[/]")
         raise typer.Exit(130) from None
+    except FatalModelError as exc:
+        bar.stop()
+        resume_hint = f"; resume with: haia audit --resume {started[0]}" if started else ""
+        err.print(f"haia: {exc}{resume_hint}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(3) from None
     finally:
         bar.stop()
     _print_summary(result.report, result.out_dir)

@@ -65,6 +65,11 @@ class TransientModelError(ModelError):
     transient = True
 
 
+class FatalModelError(ModelError):
+    """The model can answer nothing more (its runtime died): the run stops, resumable, and the
+    item being sent is not recorded as failed."""
+
+
 class UnsupportedInput(ModelError):
     """The model cannot take this input (an image for a text-only model): skipped, not failed."""
 

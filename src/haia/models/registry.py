@@ -44,7 +44,8 @@ def create_adapter(spec: str, options: ModelOptions | None = None) -> ModelAdapt
     if kind == "builtin":
         from haia.models.builtin import BuiltinAdapter
 
-        return BuiltinAdapter(rest)
+        return BuiltinAdapter(rest, concurrency=options.max_connections,
+                              timeout=options.timeout)
     if kind == "hf":
         from haia.models.hf import HFAdapter
 

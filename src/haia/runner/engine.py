@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from haia.models.base import (
+    FatalModelError,
     GenerationRequest,
     ModelAdapter,
     ModelError,
@@ -23,6 +24,7 @@ from haia.models.base import (
     request_key,
 )
 from haia.runner.store import ResponseRecord, RunStore
+from haia.suites.answer_schema import response_format
 from haia.suites.model import Item, Suite
 from haia.suites.render import render_messages
 
@@ -72,6 +74,7 @@ class GenerationParams:
     max_tokens: int = 256
     seed: int = 0
     samples: int = 1
+    structured: bool = False
 
 
 def plan(suite: Suite, adapter: ModelAdapter, params: GenerationParams,
@@ -83,9 +86,12 @@ def plan(suite: Suite, adapter: ModelAdapter, params: GenerationParams,
     units = []
     for item in items:
         messages = render_messages(item)
+        constraint = response_format(item) if params.structured else None
+        extra = {"response_format": constraint} if constraint else {}
         for sample in range(params.samples):
             request = GenerationRequest(messages=messages, temperature=params.temperature,
-                                        max_tokens=max_tokens, seed=params.seed + sample)
+                                        max_tokens=max_tokens, seed=params.seed + sample,
+                                        extra=extra)
             units.append(WorkUnit(item, sample, request, request_key(identity, request, sample)))
     return units
 
@@ -172,6 +178,8 @@ class Runner:
                                                   self.timeout)
             except UnsupportedInput as exc:
                 return self._record(unit, "skipped", error=str(exc), attempts=attempt)
+            except FatalModelError:
+                raise  # the run stops; this unit stays pending for --resume
             except (TransientModelError, TimeoutError) as exc:
                 if attempt > self.retry.retries:
                     reason = str(exc) or f"timed out after {self.timeout:g} s"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from haia.scoring.base import Score, register
@@ -20,6 +21,18 @@ _LEADING = re.compile(
 _LINE_LABEL = re.compile(r"^\s*\(?([A-Z])[\.\)]\s", re.MULTILINE)
 
 
+def _json_answer(text: str) -> str | None:
+    """The ``answer`` of a JSON object answer (``{"answer": "B"}``, as ``--structured`` asks)."""
+    if not text.startswith("{"):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    answer = data.get("answer") if isinstance(data, dict) else None
+    return answer.strip() if isinstance(answer, str) else None
+
+
 def extract_choice(text: str, choices: dict[str, str]) -> str | None:
     """The option letter a response chose, or ``None`` when it is absent or ambiguous.
 
@@ -29,6 +42,9 @@ def extract_choice(text: str, choices: dict[str, str]) -> str | None:
     """
     labels = set(choices)
     stripped = text.strip()
+    structured = _json_answer(stripped)
+    if structured is not None:
+        return structured if structured in labels else None
     explicit = [m for m in _EXPLICIT.findall(stripped) if m in labels]
     if explicit and len(set(explicit)) == 1:
         return explicit[0]

@@ -144,6 +144,7 @@ class SuiteMeta(_Strict):
     max_tokens: int | None = None
     samples: Annotated[int, Field(ge=1)] | None = None
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    structured: bool | None = None
     tags: list[str] = Field(default_factory=list)
 
 
