@@ -155,3 +155,17 @@ def test_haia_disaggregation_equals_fairlearn_metricframe() -> None:
     (summary,) = disparities(rows)
     assert summary["difference"] == pytest.approx(max(ours.values()) - min(ours.values()))
     assert summary["ratio"] == pytest.approx(min(ours.values()) / max(ours.values()))
+
+
+def test_hypotheses_without_signal_do_not_dilute_the_others() -> None:
+    """The family of hypotheses is the design's: outcomes on which no group ever differs (or
+    that a --limit run lacks) leave every adjusted p-value as it was, unlike Holm."""
+    rows = simulated_rows(4, families=30, effect={"race-black": -0.5}, base=0.9)
+    flat = [ScoreRow(r.suite, r.item_id, r.sample, metric, 1.0, None, r.attributes, r.family,
+                     r.variant) for r in rows for metric in ("admit", "imaging", "antibiotic")]
+    alone = {(c.metric, c.group): c.p_adjusted for c in compare_counterfactuals(rows, seed=0)}
+    padded = {(c.metric, c.group): c.p_adjusted
+              for c in compare_counterfactuals(rows + flat, seed=0)}
+    assert alone[("analgesic", "black")] < 0.05
+    assert padded[("analgesic", "black")] == alone[("analgesic", "black")]
+    assert len(padded) == 4 * len(alone)
