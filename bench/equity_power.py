@@ -51,13 +51,16 @@ def scenarios() -> list[Scenario]:
     return out
 
 
-def run(suite_name: str, seeds: int, noise: float, permutations: int) -> Iterator[dict]:
+def run(suite_name: str, seeds: int, noise: float, permutations: int,
+        only: str | None = None) -> Iterator[dict]:
     suite = load_suite(suite_name)
     families, variants = suite_families(suite_name)
     config = load_thresholds()
     cutoffs = gap_thresholds(config)
     words = variant_descriptors()
     for scenario in scenarios():
+        if only and only not in scenario.label:
+            continue
         detected = wrong = other = 0
         for seed in range(seeds):
             gaps = [scenario.gap] if scenario.gap else []
@@ -100,6 +103,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--noise", type=float, default=0.1)
     parser.add_argument("--permutations", type=int, default=2000)
+    parser.add_argument("--only", help="run only the scenarios whose label contains this text")
     args = parser.parse_args()
     start = time.perf_counter()
     counts = families_per_outcome(args.suite)
@@ -108,7 +112,7 @@ def main() -> None:
     print(f"noise {args.noise:.0%}, {args.seeds} seeds, {args.permutations} permutations\n")
     print("| planted | detected | wrong group | any other finding |")
     print("|---|---|---|---|")
-    for r in run(args.suite, args.seeds, args.noise, args.permutations):
+    for r in run(args.suite, args.seeds, args.noise, args.permutations, args.only):
         def pct(x: float | None) -> str:
             return "–" if x is None else f"{x:.0%}"
         print(f"| {r['scenario']} | {pct(r['detected'])} | {pct(r['wrong_group'])} | "
