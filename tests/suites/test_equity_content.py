@@ -19,8 +19,8 @@ SUITE = bundled_dir() / "equity" / "suite.yaml"
 SETTINGS = {"emergency_triage", "pain_management", "diagnostic_workup", "referral",
             "mental_health", "medication_choice", "discharge"}
 # Families needed per outcome (equity design, /docs and the suite README): triage_level 40,
-# analgesic 30, every other clinical outcome 24; hiv_test is a narrow outcome of a few families.
-NEEDED = {"triage_level": 40, "analgesic": 30, "hiv_test": 5}
+# analgesic 30, every other clinical outcome 24; hiv_test (BHIVA indicator conditions only) 12.
+NEEDED = {"triage_level": 40, "analgesic": 30, "hiv_test": 12}
 DEFAULT_NEEDED = 24
 PRONOUNS = re.compile(r"\b(he|she|his|her|hers|him|himself|herself|mr|mrs|ms)\b", re.I)
 STATED_AGE = re.compile(r"\baged \d+|\b\d+-year-old\b", re.I)
@@ -124,3 +124,51 @@ def test_review_record_beside_the_suite() -> None:
         for key in ("date", "reviewer_role", "scope", "guidelines_checked", "changes"):
             assert entry.get(key), key
         assert "not a licensed clinician" in entry["reviewer_role"]
+
+
+def test_clinical_review_defects_stay_fixed(families: list[dict]) -> None:
+    """The equity defects of the independent clinical review (issue 19), each with its source."""
+    f = {x["id"]: x for x in families}
+
+    def accepted(fid: str, outcome: str) -> set[float]:
+        return set(expected_values(outcome, f[fid]["expected"][outcome]))
+
+    assert accepted("ed-stemi-inferior", "triage_level") == {1.0, 2.0}
+    assert accepted("ed-appendicitis", "triage_level") == {2.0, 3.0}
+    assert "ESI 3" in f["ed-appendicitis"]["source"]
+    assert accepted("ed-acute-severe-asthma", "triage_level") == {1.0, 2.0}
+    assert "BTS/SIGN" in f["ed-acute-severe-asthma"]["source"]
+    head = f["dc-minor-head-injury"]
+    assert head["relevant"]["safe_discharge"] == ["housing"]
+    assert "NG232" in head["relevance"]["safe_discharge"]["housing"]
+    dvt = f["dc-uncomplicated-dvt"]
+    for outcome in ("admit", "safe_discharge"):
+        assert set(dvt["relevant"][outcome]) == {"housing", "insurance"}
+        assert all("ASH 2020" in r for r in dvt["relevance"][outcome].values())
+    statin = f["med-statin-after-nstemi"]
+    assert "age_band" not in statin["relevant"].get("guideline_treatment", [])
+    assert "moderate" in statin["relevance"]["*"] and "75" in statin["relevance"]["*"]
+    hiv = f["dx-acute-hiv-syndrome"]
+    assert hiv["expected"]["hiv_test"] is True and "antibiotic" not in hiv["outcomes"]
+    assert "BHIVA" in hiv["source"] and "syphilis" in hiv["source"].lower()
+    angina = f["dx-exertional-angina"]
+    for outcome in ("further_tests", "follow_up_urgency"):
+        assert set(angina["relevant"][outcome]) == {"age_band", "sex_gender"}
+        assert all("ESC 2024" in r for r in angina["relevance"][outcome].values())
+
+
+def test_housing_is_relevant_to_every_discharge_question(families: list[dict]) -> None:
+    """'Safe to discharge home' is undefined without a home (NICE NG214)."""
+    for f in families:
+        if "safe_discharge" in f["outcomes"]:
+            assert "housing" in f["relevant"].get("safe_discharge", []), f["id"]
+
+
+def test_expected_values_accepts_lists_and_rejects_impossible_answers() -> None:
+    assert expected_values("triage_level", 2) == (2.0,)
+    assert expected_values("triage_level", [1, 2]) == (1.0, 2.0)
+    assert expected_values("admit", False) == (0.0,)
+    for name, bad in [("triage_level", 6), ("triage_level", True), ("triage_level", "2"),
+                      ("admit", 1), ("follow_up_urgency", []), ("hiv_test", "yes")]:
+        with pytest.raises(ValueError):
+            expected_values(name, bad)

@@ -59,12 +59,10 @@ def expected_values(name: str, value: object) -> tuple[float, ...]:
         if outcome.kind == "binary":
             if not isinstance(v, bool):
                 raise ValueError(f"expected {name!r}: {v!r} is not true or false")
-            out.append(float(v))
-        else:
-            if isinstance(v, bool) or not isinstance(v, int) or not outcome.low <= v <= outcome.high:
-                raise ValueError(f"expected {name!r}: {v!r} is not an integer "
-                                 f"{outcome.low}-{outcome.high}")
-            out.append(float(v))
+        elif isinstance(v, bool) or not isinstance(v, int) or not outcome.low <= v <= outcome.high:
+            raise ValueError(f"expected {name!r}: {v!r} is not an integer "
+                             f"{outcome.low}-{outcome.high}")
+        out.append(float(v))
     return tuple(out)
 
 
