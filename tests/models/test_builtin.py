@@ -38,13 +38,14 @@ def test_default_audit_on_embedded_model_writes_report(tmp_path: Path, haia_home
     assert report["run"]["usage"]["completion_tokens"] > 0
     assert "codecarbon" in report["sustainability"]["energy_method"].lower()
     assert report["sustainability"]["energy_wh_per_1k"] > 0
-    # Temperature 0 is deterministic, and the second run is served from the response cache.
+    # Temperature 0 is deterministic, and the second run is served from the response cache...
     second = run_haia("audit", "--suite", str(suite), "--out", str(tmp_path / "b"),
                       "--include-responses")
     again = json.loads((tmp_path / "b" / "report.json").read_text())
     assert second.returncode == 0 and again["run"]["counts"]["cached"] == 2
+    # ... and at another concurrency (one answer at a time instead of parallel slots).
     fresh = run_haia("audit", "--suite", str(suite), "--out", str(tmp_path / "c"),
-                     "--include-responses", "--no-cache")
+                     "--include-responses", "--no-cache", "--concurrency", "1")
     third = json.loads((tmp_path / "c" / "report.json").read_text())
     assert fresh.returncode == 0 and third["run"]["counts"]["cached"] == 0
     assert [i["response"] for i in third["items"]] == [i["response"] for i in again["items"]]
