@@ -353,7 +353,7 @@ def analyse_equity(scores: list[ScoreRow], seed: int = 0, alpha: float = 0.05,
         critical[name] = float(np.quantile(np.abs(permuted).max(axis=1), 1 - alpha))
         design["families_of_hypotheses"][name] = {
             "hypotheses": len(comps), "critical_statistic": critical[name]}
-    groups = {c for c in all_columns if c != CONTROL}
+    groups = (set(all_columns) | set(descriptors or {})) - {CONTROL}
     if "clinical" in design["families_of_hypotheses"]:
         # the design's family: every outcome of the vocabulary x every group; hypotheses without
         # data (statistic 0 in every permutation) change nothing, so this is the fixed family
