@@ -144,6 +144,7 @@ def run_audit(
     store: RunStore | None = None,
     on_start: Callable[[str, int], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    report_extra: dict[str, Any] | None = None,
 ) -> AuditResult:
     """Run (or resume) an audit and write its report. ``on_start(run_id, total)`` fires first."""
     store = store or RunStore()
@@ -196,7 +197,8 @@ def run_audit(
         run_judge(store, run_id, suite, config)
     store.set_status(run_id, "complete")
     out_dir = Path(config.out) if config.out else default_out(run_id)
-    report, findings = build_and_write(store, run_id, suite, config, thresholds, out_dir)
+    report, findings = build_and_write(store, run_id, suite, config, thresholds, out_dir,
+                                       **(report_extra or {}))
     return AuditResult(run_id, report, out_dir, findings, progress)
 
 
@@ -243,12 +245,11 @@ def score_responses(suite: Suite, responses: list[ResponseRecord]) -> list[Score
     return rows
 
 
-def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
-                    thresholds: dict[str, Any], out_dir: Path) -> tuple[dict[str, Any],
-                                                                       list[Finding]]:
-    """Score, aggregate and judge a finished run, then write ``report.json`` and ``report.html``."""
+def assemble(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
+             thresholds: dict[str, Any], **extra: Any) -> tuple[dict[str, Any], list[Finding]]:
+    """Score, aggregate and judge a finished run into the report dict (nothing written).
+    ``extra`` goes to :func:`haia.report.build.build_report` (``system``, ``signature``...)."""
     from haia.report.build import build_report
-    from haia.report.write import write_report
 
     responses = store.responses(run_id)
     scores = score_responses(suite, responses)
@@ -284,7 +285,18 @@ def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditCon
                           key=lambda f: (-f.severity, f.id))
     report = build_report(store.get_run(run_id), suite, responses, scores, metrics, findings,
                           include_responses=config.include_responses, comparisons=comparisons,
-                          equity=equity,
-                          disparities=disparities(scores), sustainability=sustainability)
-    write_report(report, out_dir)
+                          disparities=disparities(scores), sustainability=sustainability,
+                          equity=equity, thresholds=thresholds, **extra)
+    return report, findings
+
+
+def build_and_write(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
+                    thresholds: dict[str, Any], out_dir: Path,
+                    formats: tuple[str, ...] | None = None, **extra: Any
+                    ) -> tuple[dict[str, Any], list[Finding]]:
+    """Build the report of a finished run and write it in ``formats`` into ``out_dir``."""
+    from haia.report.write import FORMATS, write_report
+
+    report, findings = assemble(store, run_id, suite, config, thresholds, **extra)
+    write_report(report, out_dir, formats or FORMATS)
     return report, findings

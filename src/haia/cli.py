@@ -102,7 +102,8 @@ def audit(
         help="Constrain answers with a schema to the JSON form items ask for "
              "[default: the suite's, else off]")] = None,
 ) -> None:
-    """Run an audit suite against a model and write report.json and report.html."""
+    """Run an audit suite against a model and write its report (HTML, PDF, JSON), a draft model
+    card and an EU AI Act Annex IV outline."""
     from haia.audit import AuditConfig, run_audit
     from haia.findings.model import Severity
 
@@ -145,8 +146,19 @@ def audit(
             bar.update(task[0], completed=done, rate=rate,
                        errors=f"{errors} errors" if errors else "")
 
+    extra = {}
+    if sign_key:  # the report names its signer and key; the files are signed once written
+        from haia.cli_report import signature_info
+
+        extra["signature"] = signature_info(sign_key, auditor)
+    if registry is not None and system is not None:  # page one names the registered system
+        from haia.report.model_card import system_block
+
+        extra["system"] = system_block(registry, system, auditor=auditor,
+                                       independence=independence)
     try:
-        result = run_audit(config, resume=resume, on_start=on_start, on_progress=on_progress)
+        result = run_audit(config, resume=resume, on_start=on_start, on_progress=on_progress,
+                           report_extra=extra)
     except KeyboardInterrupt:
         bar.stop()
         if started:
@@ -196,7 +208,7 @@ def _attach(registry: Any, result: Any, version_id: int, auditor: str,
     console.print(f"Recorded as audit {row['id']} of system version {version_id}")
 
 
-def _print_summary(report: dict, out_dir: Path) -> None:
+def _print_summary(report: dict, out_dir: Path, files: list[str] | None = None) -> None:
     run = report["run"]
     counts = run["counts"]
     console.print(f"[bold]{run['suite']}[/] on [bold]{run['model']}[/]: {counts['items']} items, "
@@ -211,7 +223,10 @@ def _print_summary(report: dict, out_dir: Path) -> None:
         console.print(f"  {m['metric']:<24} {m['value']:.3f}  ({interval}n={m['n']})")
     summary = ", ".join(f"{n} {s}" for s, n in _severity_counts(report).items()) or "none"
     console.print(f"  findings: {summary}")
-    console.print(f"Report: {out_dir / 'report.html'} (and report.json, report.pdf)")
+    names = files or ["report.html", "report.json", "report.pdf", "model-card.json",
+                      "model-card.md", "annex-iv.md"]
+    console.print(f"Report: {out_dir / names[0]}"
+                  + (f" (and {', '.join(names[1:])})" if names[1:] else ""))
 
 
 @app.command()
@@ -246,29 +261,6 @@ def runs(limit: Annotated[int, typer.Option(help="How many recent runs")] = 20) 
 
 
 @app.command()
-def report(
-    run_id: Annotated[str, typer.Argument(help="The run to report on")],
-    out: Annotated[Path | None, typer.Option(help="Report folder")] = None,
-    include_responses: Annotated[bool, typer.Option(help="Include the model's answers")] = False,
-) -> None:
-    """Rebuild the report of a finished run from the run store."""
-    from haia.audit import AuditConfig, build_and_write, default_out
-    from haia.findings.judge import load_thresholds
-    from haia.runner.store import RunStore
-    from haia.suites.loader import load_suite
-
-    with RunStore() as store:
-        record = store.get_run(run_id)
-        config = AuditConfig(**record.config)
-        config.include_responses = include_responses
-        suite = load_suite(config.suite)
-        folder = out or (Path(config.out) if config.out else default_out(run_id))
-        result, _ = build_and_write(store, run_id, suite, config,
-                                    load_thresholds(config.thresholds), folder)
-    _print_summary(result, folder)
-
-
-@app.command()
 def version() -> None:
     """Print haia's version."""
     console.print(__version__)
@@ -278,9 +270,11 @@ def _register_extensions() -> None:
     """Commands that live in their own modules (heavy imports stay inside the commands)."""
     from haia.cli_privacy import register as register_privacy
     from haia.cli_registry import register as register_registry
+    from haia.cli_report import register as register_report
 
     register_privacy(app)
     register_registry(app)
+    register_report(app)
 
 
 _register_extensions()

@@ -101,7 +101,11 @@ def test_safety_suite_safe_vs_unsafe(tmp_path: Path) -> None:
     assert card["wellbeing_safety"]["assessed"] and card["wellbeing_safety"]["worst"]
     assert "rubric_harm" in card["wellbeing_safety"]["metrics"]
     assert not card["equity"]["assessed"]  # silence is not a pass
-    assert card["sustainability"]["assessed"]  # cost and energy are measured on every run
+    # cost and energy are measured on every run, but have no thresholds: never a pass
+    assert not card["sustainability"]["assessed"]
+    assert card["sustainability"]["verdict"] == "not_assessed"
+    assert "energy_wh_per_1k" in card["sustainability"]["measured"]
+    assert card["wellbeing_safety"]["verdict"] == "fails"
     safe_card = {row["principle"]: row for row in safe["scorecard"]}
     assert safe_card["wellbeing_safety"]["worst"] is None
 
@@ -113,9 +117,9 @@ def test_pdf_report_carries_the_scorecard_and_findings(tmp_path: Path) -> None:
     pdf = tmp_path / "pdf" / "report.pdf"
     assert pdf.read_bytes().startswith(b"%PDF-")
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
-    assert "WHO principles scorecard" in text and "not assessed by this run" in text
+    assert "Verdict per WHO principle" in text and "not assessed" in text
     harm = next(f for f in report["findings"] if f["metric"] == "rubric_harm")
-    assert " ".join(harm["message"].split()[:6]) in text
+    assert " ".join(harm["plain"].split()[:6]) in text
     assert f"Run {report['run']['run_id']}" in text
 
 

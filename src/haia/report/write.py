@@ -1,56 +1,168 @@
-"""Write a report dict as ``report.json``, a self-contained ``report.html`` and ``report.pdf``."""
+"""Write a report dict as ``report.json``, a self-contained ``report.html`` and ``report.pdf``,
+each file written atomically (a reader never sees half a report)."""
 
 from __future__ import annotations
 
+import html
 import json
+import os
+import tempfile
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined, select_autoescape
+from markupsafe import Markup
 
 from haia.errors import HaiaError
+from haia.report import labels
+
+FORMATS = ("json", "html", "pdf", "model-card", "annex-iv")
+"""Every format ``write_report`` knows: the report itself and the two exports."""
 
 
 def _env() -> Environment:
+    # Lenient about missing fields (other stages add and change blocks); the tests check content.
     env = Environment(loader=PackageLoader("haia.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
-                      lstrip_blocks=True)
-    env.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.1f}%"
-    env.filters["num"] = lambda v: "–" if v is None else f"{v:.3g}"
+                      lstrip_blocks=True, undefined=ChainableUndefined)
+    def missing(v: Any) -> bool:
+        return v is None or isinstance(v, Undefined) or not isinstance(v, int | float)
+
+    env.filters["pct"] = lambda v: "–" if missing(v) else f"{100 * v:.1f}%"
+    env.filters["num"] = lambda v: "–" if missing(v) else f"{v:.3g}"
+    env.filters["signed"] = lambda v, d=2: "–" if missing(v) else f"{v:+.{d}f}"
+    env.filters["p"] = lambda v: "–" if missing(v) else f"{v:.3g}"
+    env.filters["metric"] = labels.metric_label
+    env.filters["attr"] = labels.attribute_label
+    env.filters["fmt"] = labels.fmt
+    env.globals["group_label"] = labels.short_group
+    env.globals["words"] = labels.words
     return env
 
 
-def chart_groups(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Metrics grouped for charts: one chart per (suite, metric, attribute) with its groups."""
-    charts: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False, default=str)
+
+
+def sorted_comparisons(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every comparison, smallest adjusted p first (untested ones last), then largest gap."""
+    def key(c: dict[str, Any]) -> tuple[float, float]:
+        p = c.get("p_adjusted")
+        return (2.0 if p is None else float(p), -abs(float(c.get("effect") or 0.0)))
+
+    return sorted(report.get("comparisons") or [], key=key)
+
+
+def metric_sections(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The appendix's per-group metrics: one section per (suite, metric), attributes inside."""
+    sections: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
+        lambda: defaultdict(list))
     for row in report["metrics"]:
-        if row["value"] is not None:
-            charts[(row["suite"], row["metric"], row["attribute"])].append(row)
+        sections[(row["suite"], row["metric"])][row["attribute"]].append(row)
     out = []
-    for (suite, metric, attribute), rows in sorted(charts.items(),
-                                                   key=lambda kv: (kv[0][2] != "overall", kv[0])):
-        scale = max(1.0, *(r["ci_high"] or r["value"] for r in rows))
-        out.append({"suite": suite, "metric": metric, "attribute": attribute,
-                    "rows": sorted(rows, key=lambda r: r["group"]), "scale": scale})
+    for (suite, metric), by_attr in sorted(sections.items()):
+        attrs = sorted(by_attr.items(), key=lambda kv: (kv[0] != "overall", kv[0]))
+        out.append({"suite": suite, "metric": metric,
+                    "attributes": [{"attribute": a, "rows": sorted(rows, key=lambda r: r["group"])}
+                                   for a, rows in attrs],
+                    "n_rows": sum(len(rows) for rows in by_attr.values())})
     return out
 
 
-def render_html(report: dict[str, Any]) -> str:
-    """The report as one self-contained HTML page (inline CSS and SVG, no external assets)."""
+def inline_svg(svg: str, alt: str) -> Markup:
+    """A matplotlib SVG ready to inline: no XML prolog, announced as one image with ``alt``."""
+    start = svg.find("<svg")
+    body = svg[start:] if start >= 0 else svg
+    label = html.escape(alt, quote=True)
+    return Markup(body.replace("<svg", f'<svg role="img" aria-label="{label}"', 1))
+
+
+def render_html(report: dict[str, Any], charts: list[Any] | None = None) -> str:
+    """The report as one self-contained HTML page (inline CSS, charts as data: URIs)."""
+    from haia.report.charts import build_charts
+
+    charts = build_charts(report) if charts is None else charts
+    images = [{"chart": c, "svg": inline_svg(c.svg, c.alt)} for c in charts]
+    comparisons = sorted_comparisons(report)
     template = _env().get_template("report.html.j2")
-    return template.render(report=report, charts=chart_groups(report))
+    return template.render(report=report, charts=images, sections=metric_sections(report),
+                           comparisons=comparisons)
 
 
-def write_report(report: dict[str, Any], out_dir: Path) -> None:
-    """Write ``report.json``, ``report.html`` and ``report.pdf`` into ``out_dir``."""
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a report is meant to be read
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _render(fmt: str, report: dict[str, Any], charts: list[Any], out_dir: Path
+            ) -> list[tuple[Path, bytes]]:
+    from haia.report import exports
     from haia.report.pdf import render_pdf
 
+    if fmt == "json":
+        return [(out_dir / "report.json", to_json(report).encode("utf-8"))]
+    if fmt == "html":
+        return [(out_dir / "report.html", render_html(report, charts).encode("utf-8"))]
+    if fmt == "pdf":
+        return [(out_dir / "report.pdf", render_pdf(report, charts))]
+    if fmt == "model-card":
+        card = exports.model_card(report)
+        return [(out_dir / "model-card.json", to_json(card).encode("utf-8")),
+                (out_dir / "model-card.md", exports.model_card_markdown(card).encode("utf-8"))]
+    return [(out_dir / "annex-iv.md", exports.annex_iv(report).encode("utf-8"))]
+
+
+def write_report(report: dict[str, Any], out_dir: Path,
+                 formats: Iterable[str] = FORMATS) -> list[Path]:
+    """Write the report in ``formats`` (json, html, pdf) into ``out_dir``; return the paths."""
+    from haia.report.charts import build_charts
+
+    wanted = list(dict.fromkeys(formats))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise HaiaError(f"unknown report format {unknown[0]!r} (use {', '.join(FORMATS)})")
+    written = []
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "report.json").write_text(
-            json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        (out_dir / "report.html").write_text(render_html(report), encoding="utf-8")
-        render_pdf(report, out_dir / "report.pdf")
+        kinds = {k for fmt, k in (("html", "svg"), ("pdf", "png")) if fmt in wanted}
+        charts = build_charts(report, kinds) if kinds else []
+        for fmt in wanted:
+            for path, data in _render(fmt, report, charts, out_dir):
+                atomic_write(path, data)
+                written.append(path)
     except OSError as exc:
-        raise HaiaError(f"cannot write the report to {out_dir}: {exc.strerror}") from None
+        raise HaiaError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
+    return written
+
+
+def write_comparison(comparison: dict[str, Any], out_dir: Path,
+                     formats: Iterable[str] = ("json", "html")) -> list[Path]:
+    """Write a comparison (``haia.report.compare``) as ``compare.json`` and ``compare.html``."""
+    written = []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for fmt in dict.fromkeys(formats):
+            if fmt == "json":
+                data = to_json(comparison).encode("utf-8")
+            elif fmt == "html":
+                data = _env().get_template("compare.html.j2").render(
+                    comp=comparison).encode("utf-8")
+            else:
+                raise HaiaError(f"unknown comparison format {fmt!r} (use json or html)")
+            path = out_dir / f"compare.{fmt}"
+            atomic_write(path, data)
+            written.append(path)
+    except OSError as exc:
+        raise HaiaError(f"cannot write the comparison to {out_dir}: {exc.strerror or exc}") \
+            from None
+    return written
