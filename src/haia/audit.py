@@ -55,6 +55,7 @@ class AuditConfig:
     include_responses: bool = False
     sustainability: str | None = None
     judge: str | None = None
+    judge_per_criterion: bool = False
     structured: bool | None = None
 
     def validate(self) -> None:
@@ -219,6 +220,7 @@ def run_judge(store: RunStore, run_id: str, suite: Suite, config: AuditConfig) -
     async def grade() -> None:
         try:
             await grade_with_judge(grader, tasks, concurrency=config.concurrency,
+                                   per_criterion=config.judge_per_criterion,
                                    on_done=lambda _t, r: store.add_meta(run_id, "judge", r))
         finally:
             await grader.aclose()
@@ -287,6 +289,9 @@ def assemble(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
                           include_responses=config.include_responses, comparisons=comparisons,
                           disparities=disparities(scores), sustainability=sustainability,
                           equity=equity, thresholds=thresholds, **extra)
+    from haia.metrics.grader_validation import annotate_report
+
+    annotate_report(report, judge=config.judge)
     return report, findings
 
 

@@ -89,6 +89,8 @@ def audit(
     judge: Annotated[str | None, typer.Option(
         help="Also grade rubric items with this judge model (any --model form) and report the "
              "agreement of the judge and the rule-based grader")] = None,
+    judge_per_criterion: Annotated[bool, typer.Option(
+        help="Ask the judge about one rubric criterion per call (HealthBench-style)")] = False,
     system: Annotated[int | None, typer.Option(
         help="Attach the run to this registered system VERSION id (needs --auditor)")] = None,
     auditor: Annotated[str | None, typer.Option(
@@ -116,7 +118,7 @@ def audit(
         api_key_env=api_key_env, headers=_headers(header or []),
         include_responses=include_responses,
         sustainability=str(sustainability) if sustainability else None, judge=judge,
-        structured=structured)
+        judge_per_criterion=judge_per_criterion, structured=structured)
     if resume and (model or suite):
         raise HaiaError("--resume continues a run as it was configured; drop --model/--suite")
     registry = None

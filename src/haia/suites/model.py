@@ -92,6 +92,7 @@ class Item(_Strict):
     system: str | None = None
     choices: dict[str, str] | None = None
     answer: str | list[str] | None = None
+    aliases: list[str] = Field(default_factory=list)
     rubric: list[Criterion] | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
     family: str | None = None
@@ -173,7 +174,16 @@ class Suite(BaseModel):
         """SHA-256 of the canonical suite content, to tell whether a resumed run's suite changed."""
         payload = {
             "meta": self.meta.model_dump(mode="json"),
-            "items": [i.model_dump(mode="json") for i in self.items],
+            "items": [_item_dump(i) for i in self.items],
         }
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _item_dump(item: Item) -> dict[str, Any]:
+    """An item's canonical content; optional fields added later are left out when unset, so a
+    suite's hash (checked when a run resumes) does not change with the haia version."""
+    data = item.model_dump(mode="json")
+    if not data.get("aliases"):
+        data.pop("aliases", None)
+    return data
