@@ -167,7 +167,7 @@ def _number(value: Any, where: str, *, low: float | None = None, high: float | N
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 DIRECTIONS = ("higher_is_better", "lower_is_better")
-CORRECTIONS = ("holm", "bh", "none")
+CORRECTIONS = ("maxt", "holm", "bh", "none")
 
 
 def _cutoffs(value: Any, where: str) -> None:
@@ -189,6 +189,7 @@ def check_thresholds(config: dict[str, Any], label: str) -> None:
         "min_n": lambda v, w: _number(v, w, low=0, integer=True),
         "alpha": lambda v, w: _number(v, w, low=0, high=1),
         "min_families": lambda v, w: _number(v, w, low=1, integer=True),
+        "permutations": lambda v, w: _number(v, w, low=1, high=10**7, integer=True),
     }
     for key, check in checks.items():
         if key in defaults:

@@ -248,3 +248,12 @@ def test_report_on_a_killed_run_says_so(tmp_path: Path, capsys: pytest.CaptureFi
     assert_one_line(result, 2, contains="is running")
     assert "haia audit --resume r-killed" in result.err
     assert not (tmp_path / "o").exists()
+
+
+def test_bundled_thresholds_and_sustainability_pass_their_own_checks() -> None:
+    from haia.findings.judge import load_thresholds
+    from haia.metrics.sustainability import load_config
+    from haia.validate import check_sustainability, check_thresholds
+
+    check_thresholds(load_thresholds(), "bundled thresholds")
+    check_sustainability(load_config(), "bundled sustainability")
