@@ -48,6 +48,7 @@ bench: install-dev
 	$(BIN)/python bench/harness_overhead.py
 	$(BIN)/python bench/http_clients.py
 	$(BIN)/python bench/embedded_model.py
+	$(BIN)/python bench/graders.py
 
 # Re-resolve every dependency afresh and rewrite the pins (then run make test).
 lock:

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from haia.errors import HaiaError
-from haia.findings.judge import judge, judge_gaps, load_thresholds
+from haia.findings.judge import gap_thresholds, judge, judge_gaps, load_thresholds
 from haia.findings.model import Finding
 from haia.metrics.derived import compute_derived
 from haia.metrics.disaggregate import disaggregate
-from haia.metrics.equity import Comparison, compare_counterfactuals
+from haia.metrics.equity import Comparison, analyse_equity
 from haia.metrics.fairness import disparities
 from haia.metrics.sustainability import EnergyReading, measure_energy, summarise
 from haia.metrics.sustainability import load_config as load_sustainability
@@ -26,6 +26,7 @@ from haia.models.registry import DEFAULT_MODEL, ModelOptions, create_adapter
 from haia.runner.engine import GenerationParams, Progress, RetryPolicy, Runner, plan
 from haia.runner.store import ResponseRecord, RunRecord, RunStore, now_iso
 from haia.scoring.base import get_scorer
+from haia.suites.counterfactual import variant_descriptors
 from haia.suites.loader import load_suite
 from haia.suites.model import Suite
 
@@ -54,6 +55,7 @@ class AuditConfig:
     include_responses: bool = False
     sustainability: str | None = None
     judge: str | None = None
+    judge_per_criterion: bool = False
     structured: bool | None = None
     subject: dict[str, Any] | None = None  # the registered system/version/auditor audited
 
@@ -219,6 +221,7 @@ def run_judge(store: RunStore, run_id: str, suite: Suite, config: AuditConfig) -
     async def grade() -> None:
         try:
             await grade_with_judge(grader, tasks, concurrency=config.concurrency,
+                                   per_criterion=config.judge_per_criterion,
                                    on_done=lambda _t, r: store.add_meta(run_id, "judge", r))
         finally:
             await grader.aclose()
@@ -271,17 +274,25 @@ def assemble(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
                                           load_sustainability(config.sustainability))
     metrics += cost_rows
     comparisons: list[Comparison] = []
+    equity: dict[str, Any] | None = None
     if any(row.family for row in scores):
         defaults = thresholds["defaults"]
-        comparisons = compare_counterfactuals(
-            scores, seed=config.seed, correction=str(defaults.get("correction", "holm")),
-            min_families=int(defaults.get("min_families", 5)))
+        analysis = analyse_equity(
+            scores, seed=config.seed, alpha=float(defaults.get("alpha", 0.05)),
+            permutations=int(defaults.get("permutations", 2000)),
+            correction=str(defaults.get("correction", "maxt")),
+            thresholds=gap_thresholds(thresholds), descriptors=variant_descriptors())
+        comparisons = analysis.comparisons
+        equity = analysis.as_dict()
         findings = sorted(findings + judge_gaps(comparisons, thresholds),
                           key=lambda f: (-f.severity, f.id))
     report = build_report(store.get_run(run_id), suite, responses, scores, metrics, findings,
                           include_responses=config.include_responses, comparisons=comparisons,
                           disparities=disparities(scores), sustainability=sustainability,
-                          thresholds=thresholds, **extra)
+                          equity=equity, thresholds=thresholds, **extra)
+    from haia.metrics.grader_validation import annotate_report
+
+    annotate_report(report, judge=config.judge)
     if config.subject:  # what the registry binds the report to (haia audit --system)
         report["subject"] = dict(config.subject)
     return report, findings

@@ -89,6 +89,8 @@ def audit(
     judge: Annotated[str | None, typer.Option(
         help="Also grade rubric items with this judge model (any --model form) and report the "
              "agreement of the judge and the rule-based grader")] = None,
+    judge_per_criterion: Annotated[bool, typer.Option(
+        help="Ask the judge about one rubric criterion per call (HealthBench-style)")] = False,
     system: Annotated[int | None, typer.Option(
         help="Attach the run to this registered system VERSION id (needs --auditor)")] = None,
     deployment: Annotated[int | None, typer.Option(
@@ -123,7 +125,7 @@ def audit(
         api_key_env=api_key_env, headers=_headers(header or []),
         include_responses=include_responses,
         sustainability=str(sustainability) if sustainability else None, judge=judge,
-        structured=structured)
+        judge_per_criterion=judge_per_criterion, structured=structured)
     if resume and (model or suite):
         raise HaiaError("--resume continues a run as it was configured; drop --model/--suite")
     registry = signer = None
@@ -247,22 +249,6 @@ def _print_summary(report: dict, out_dir: Path, files: list[str] | None = None) 
 
 
 @app.command()
-def suites() -> None:
-    """List every bundled suite with its version, item count, principles and provenance."""
-    from haia.suites.loader import bundled_names, load_suite
-
-    table = Table(title="Bundled suites")
-    for column in ("name", "version", "items", "principles", "provenance"):
-        table.add_column(column)
-    for name in bundled_names():
-        suite = load_suite(name)
-        principles = ", ".join(p.value for p in suite.meta.principles)
-        table.add_row(name, suite.version, str(len(suite.items)), principles,
-                      suite.meta.provenance)
-    console.print(table)
-
-
-@app.command()
 def runs(limit: Annotated[int, typer.Option(help="How many recent runs")] = 20) -> None:
     """List recent runs in the run store."""
     from haia.runner.store import RunStore
@@ -288,10 +274,12 @@ def _register_extensions() -> None:
     from haia.cli_privacy import register as register_privacy
     from haia.cli_registry import register as register_registry
     from haia.cli_report import register as register_report
+    from haia.cli_suites import suites_app
 
     register_privacy(app)
     register_registry(app)
     register_report(app)
+    app.add_typer(suites_app)
 
 
 _register_extensions()

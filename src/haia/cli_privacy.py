@@ -88,7 +88,8 @@ def register(app: typer.Typer) -> None:
         api_key_env: Annotated[str | None, typer.Option(
             help="Environment variable holding the upstream API key")] = None,
     ) -> None:
-        """Serve an OpenAI-compatible proxy that de-identifies chat messages."""
+        """Serve an OpenAI-compatible proxy that de-identifies every request (chat and legacy
+        completions) from an allow-list before it reaches the upstream."""
         from haia.privacy.gateway import Gateway, serve
 
         if not upstream.startswith(("http://", "https://")):

@@ -84,8 +84,15 @@ def test_accuracy_suite_right_wrong_and_skipped_images(tmp_path: Path) -> None:
 
 
 # -- safety and transparency rubrics: safe vs unsafe, and the judge's agreement ----------------
+def first_example(item: Item, label: str) -> str:
+    """The first (canonical) worked example of ``item`` labelled ``label`` (good or bad)."""
+    entry = item.meta["examples"][label]
+    entry = entry[0] if isinstance(entry, list) else entry
+    return entry["text"] if isinstance(entry, dict) else entry
+
+
 def example(kind: str) -> Callable[[Item], str]:
-    return lambda item: item.meta["examples"][kind]
+    return lambda item: first_example(item, kind)
 
 
 def test_safety_suite_safe_vs_unsafe(tmp_path: Path) -> None:
@@ -95,6 +102,11 @@ def test_safety_suite_safe_vs_unsafe(tmp_path: Path) -> None:
     assert overall(safe, "rubric_harm") == 0.0 and overall(unsafe, "rubric_harm") >= 0.5
     assert {"rubric_score", "rubric_harm"} <= finding_metrics(unsafe)
     assert "rubric_harm" not in finding_metrics(safe)
+    review = safe["reproducibility"]["reviews"][0]  # the suite's content review record
+    assert review["suite"] == "safety" and review["date"] and review["reviewer_role"]
+    assert review["guidelines_checked"]
+    html = (tmp_path / "safe" / "report.html").read_text(encoding="utf-8")
+    assert "Suite review" in html and str(review["date"]) in html
     harm = next(f for f in unsafe["findings"] if f["metric"] == "rubric_harm")
     assert "wellbeing_safety" in harm["principles"]
     card = {row["principle"]: row for row in unsafe["scorecard"]}
@@ -197,11 +209,11 @@ def test_robustness_suite_robust_vs_fragile_and_injectable(tmp_path: Path) -> No
 # -- race-based medicine: asserting vs rejecting ------------------------------------------------
 def test_race_medicine_suite(tmp_path: Path) -> None:
     def sometimes(item: Item) -> str:  # asserts on two questions only
-        kind = "asserting" if item.id in {"rbm-egfr-calc", "rbm-skin-thickness"} else "rejecting"
-        return item.meta["examples"][kind]
+        kind = "bad" if item.id in {"rbm-egfr-calc", "rbm-skin-thickness"} else "good"
+        return first_example(item, kind)
 
     rejecting = audit(tmp_path, "race-medicine",
-                      scripted("race-medicine", lambda i: i.meta["examples"]["rejecting"]), "ok")
+                      scripted("race-medicine", lambda i: first_example(i, "good")), "ok")
     mixed = audit(tmp_path, "race-medicine", scripted("race-medicine", sometimes), "mixed")
     n = len(load_suite("race-medicine").items)
     assert overall(rejecting, "race_based_any") == 0.0

@@ -37,7 +37,7 @@ def test_compare_shows_the_planted_change(fixed_run: dict, after_run: dict,
     assert ("accuracy", "cardiology") in persisting
     assert not resolved & new
     gap = next(g for g in comp["gaps"] if (g["metric"], g["group"], g["reference"])
-               == ("analgesic", "black", "control"))
+               == ("analgesic", "black", "consensus"))
     assert gap["changed"] and gap["delta"] > 0.3 and gap["ci_low"] > 0
     refusal = next(m for m in comp["metrics"] if (m["metric"], m["attribute"], m["group"])
                    == ("refusal", "housing", "homeless"))

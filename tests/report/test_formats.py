@@ -108,7 +108,7 @@ def test_page_one_content_in_json(fixed_run: dict) -> None:
     top = report["top_findings"]
     assert top and top[0]["severity"] == "high"
     black = [f for f in top if (f["metric"], f["group"]) == ("analgesic", "black")]
-    assert black and len(black[0]["ids"]) == 2  # vs control and vs others: one finding
+    assert black and len(black[0]["ids"]) == 1  # one comparison: against the consensus
     assert "Black patient" in black[0]["plain"] and "less often" in black[0]["plain"]
     assert report["limits"] and report["actions"][0].startswith("Do not approve")
 

@@ -126,3 +126,30 @@ def test_binary_file_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\x00binary")
     with pytest.raises(SuiteError, match="not a UTF-8 text file"):
         load_suite(str(path))
+
+
+# Written by haia 0.1.0 at 286647f, before `structured` and `aliases` existed: a run of this
+# suite started then must still resume (its stored suite hash must match today's).
+TINY = """name: tiny
+version: "1"
+description: d
+provenance: test
+licence: CC0-1.0
+scorers: [choice, short_answer]
+items:
+  - {id: t1, prompt: "Which organ pumps blood?", choices: {A: Heart, B: Liver}, answer: A, \
+attributes: {kind: anatomy}}
+  - {id: t2, prompt: "Name the vitamin made in sunlit skin.", answer: [vitamin D], \
+attributes: {kind: nutrition}}
+"""
+TINY_HASH_0_1 = "651b7372252c522e0d03e98c2a8e808446e2f4027bd0a2c7bbd815bc26c3da02"
+
+
+def test_suite_hash_is_unchanged_by_fields_added_later(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    suite = load_suite(str(path))
+    assert suite.content_hash() == TINY_HASH_0_1
+    path.write_text(TINY.replace("scorers: [choice, short_answer]",
+                                 "scorers: [choice, short_answer]\nstructured: true"))
+    assert load_suite(str(path)).content_hash() != TINY_HASH_0_1

@@ -190,7 +190,7 @@ class Scope:
     def name(self, original: str) -> str:
         """A surrogate name, token by token (so partial mentions stay consistent)."""
         comma = "," in original
-        parts = re.split(r"([A-Za-z][A-Za-z'’-]*)", original)
+        parts = re.split(r"([^\W\d_](?:[^\W\d_]|['’-])*)", original)
         words = [p for p in parts[1::2]]
         out = []
         word_index = 0
@@ -199,7 +199,7 @@ class Scope:
                 out.append(part)
                 continue
             low = part.lower()
-            if low in PARTICLES and len(words) > 1:
+            if low in PARTICLES and part.islower() and len(words) > 1:
                 out.append(part)
             elif len(part) == 1:
                 letter = _rng(self.seed, self.key, "initial", low).choice(string.ascii_uppercase)

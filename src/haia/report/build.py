@@ -18,6 +18,7 @@ from haia.report.plain import add_plain, distinct_findings, top_findings
 from haia.report.verdicts import actions, limits, scorecard
 from haia.runner.store import ResponseRecord, RunRecord
 from haia.suites.model import Suite
+from haia.suites.review import latest_review
 
 SCHEMA_VERSION = "2"
 
@@ -173,6 +174,9 @@ def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
                "n_items": len(suite.items),
                "principles": [p.value for p in suite.meta.principles]}]
     sus = sustainability or {}
+    if reviews is None:  # the suite's own content review record (review.yaml beside it)
+        record = latest_review(suite.path)
+        reviews = [{"suite": suite.name, **record}] if record else []
     report: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "haia_version": __version__,

@@ -118,8 +118,11 @@ def forest(report: dict[str, Any], ordinal: bool) -> Chart | None:
             tick.set_color(FINDING)
             tick.set_fontweight("bold")
     ax.axvline(0, color=MUTED, lw=0.8)
-    others = any(r["reference"] != "control" for r in shown)
-    ax.set_xlabel(f"gap ({unit}): group minus the same case with no demographic detail"
+    others = any(r["reference"] == "others" for r in shown)
+    consensus = any(r["reference"] == "consensus" for r in shown)
+    ax.set_xlabel(f"gap ({unit}): group minus "
+                  + ("the other renderings of the same case" if consensus
+                     else "the same case with no demographic detail")
                   + ("\n(rows marked 'vs others': minus the other groups' mean)" if others else ""))
     ax.set_ylim(-0.7, len(shown) - 0.3)
     kind = "ordinal outcomes" if ordinal else "decisions"

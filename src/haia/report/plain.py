@@ -72,8 +72,9 @@ def plain_gap(finding: dict[str, Any], comparison: dict[str, Any] | None) -> str
     metric, effect = finding["metric"], float(finding["value"] or 0.0)
     who = _cap(group_label(finding["attribute"], finding["group"]))
     reference = _reference_of(finding)
-    than = ("the same case told with no demographic detail" if reference == "control"
-            else "the other groups of the same attribute, in the same cases")
+    than = {"control": "the same case told with no demographic detail",
+            "consensus": "the consensus answer for the same case (its other renderings)",
+            }.get(reference or "", "the other groups of the same attribute, in the same cases")
     n_families = comparison.get("n_families") if comparison else None
     p_adj = comparison.get("p_adjusted") if comparison else None
     low, high = finding.get("ci_low"), finding.get("ci_high")

@@ -7,6 +7,14 @@ response is found again by its request hash (model, parameters, messages, sample
 Writes go through one writer thread that commits whatever has queued (group commit): the event loop
 never waits on the disk, and each response is durable within milliseconds of its arrival. The
 request messages themselves are not stored, only their hash.
+
+No PHI at rest by default: a model's answer may repeat the patient data of a prompt, so the
+answer text and the error message of every response are encrypted (Fernet: AES-128-CBC with
+HMAC-SHA256, from ``cryptography``) with a key kept apart from the database, in
+``$HAIA_HOME/store.key`` (created on first use, mode 0600) or given as ``HAIA_STORE_KEY``.
+Resume and the response cache read them back transparently; a copy of ``runs.sqlite`` without the
+key holds no answer in plain text. ``HAIA_STORE_ENCRYPTION=off`` stores plain text (the user
+asked); rows written before encryption existed are read as they are.
 """
 
 from __future__ import annotations
@@ -23,6 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from haia.errors import HaiaError
+
+KEY_ENV = "HAIA_STORE_KEY"
+ENCRYPTION_ENV = "HAIA_STORE_ENCRYPTION"
+ENC_PREFIX = "enc1:"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -74,6 +86,83 @@ def default_store_path() -> Path:
     return haia_home() / "runs.sqlite"
 
 
+def store_key_path() -> Path:
+    return haia_home() / "store.key"
+
+
+def load_store_key(create: bool = True) -> bytes:
+    """The store's Fernet key: ``$HAIA_STORE_KEY``, else ``$HAIA_HOME/store.key`` (created
+    atomically with mode 0600 when missing and ``create``)."""
+    from cryptography.fernet import Fernet
+
+    env = os.environ.get(KEY_ENV)
+    if env:
+        key = env.strip().encode()
+        try:
+            Fernet(key)
+        except ValueError:
+            raise HaiaError(f"{KEY_ENV} is not a Fernet key (44 url-safe base64 characters)"
+                            ) from None
+        return key
+    path = store_key_path()
+    if not path.exists():
+        if not create:
+            raise HaiaError(f"no store key at {path}: encrypted answers cannot be read")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".store.key.{os.getpid()}.{threading.get_ident()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, Fernet.generate_key())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # atomic, and never replaces a key another process made
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_bytes().strip()
+    try:
+        Fernet(key)
+    except ValueError:
+        raise HaiaError(f"{path} is not a Fernet key") from None
+    return key
+
+
+class Cipher:
+    """Encrypts the store's text fields (``None`` passes through; plain legacy rows read as is)."""
+
+    def __init__(self, key: bytes | None) -> None:
+        from cryptography.fernet import Fernet
+
+        self._fernet = Fernet(key) if key else None
+
+    @classmethod
+    def default(cls) -> Cipher:
+        if os.environ.get(ENCRYPTION_ENV, "on").lower() in ("off", "0", "no", "false"):
+            return cls(None)
+        return cls(load_store_key())
+
+    def seal(self, value: str | None) -> str | None:
+        if value is None or self._fernet is None:
+            return value
+        return ENC_PREFIX + self._fernet.encrypt(value.encode()).decode("ascii")
+
+    def open(self, value: str | None) -> str | None:
+        if value is None or not value.startswith(ENC_PREFIX):
+            return value
+        if self._fernet is None:
+            self._fernet = Cipher(load_store_key(create=False))._fernet
+        from cryptography.fernet import InvalidToken
+
+        try:
+            return self._fernet.decrypt(value[len(ENC_PREFIX):].encode()).decode()  # type: ignore[union-attr]
+        except InvalidToken:
+            raise HaiaError("an answer in the run store cannot be decrypted with this key "
+                            f"(${KEY_ENV} or {store_key_path()})") from None
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -95,9 +184,10 @@ class ResponseRecord:
     attempts: int = 1
     cached: bool = False
 
-    def row(self) -> tuple[Any, ...]:
+    def row(self, cipher: Cipher | None = None) -> tuple[Any, ...]:
+        seal = cipher.seal if cipher is not None else (lambda v: v)
         return (self.run_id, self.item_id, self.sample, self.request_hash, self.status,
-                self.text, self.error, self.prompt_tokens, self.completion_tokens,
+                seal(self.text), seal(self.error), self.prompt_tokens, self.completion_tokens,
                 self.latency_ms, self.attempts, int(self.cached), now_iso())
 
 
@@ -125,8 +215,9 @@ def _connect(path: Path) -> sqlite3.Connection:
 class RunStore:
     """Runs and responses in one SQLite database."""
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, *, cipher: Cipher | None = None) -> None:
         self.path = Path(path) if path else default_store_path()
+        self.cipher = cipher or Cipher.default()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = _connect(self.path)
@@ -185,7 +276,15 @@ class RunStore:
             "SELECT run_id, item_id, sample, request_hash, status, text, error, prompt_tokens, "
             "completion_tokens, latency_ms, attempts, cached FROM responses WHERE run_id=? "
             "ORDER BY item_id, sample", (run_id,))
-        return [ResponseRecord(*r[:11], cached=bool(r[11])) for r in rows]
+        return [self._open(ResponseRecord(*r[:11], cached=bool(r[11]))) for r in rows]
+
+    def _open(self, record: ResponseRecord) -> ResponseRecord:
+        from dataclasses import replace
+
+        if record.text is None and record.error is None:
+            return record
+        return replace(record, text=self.cipher.open(record.text),
+                       error=self.cipher.open(record.error))
 
     def cached(self, hashes: Iterable[str]) -> dict[str, ResponseRecord]:
         """Successful earlier responses for any of ``hashes`` (the response cache)."""
@@ -199,13 +298,14 @@ class RunStore:
                 "prompt_tokens, completion_tokens, latency_ms, attempts FROM responses "
                 f"WHERE status='ok' AND request_hash IN ({marks})", chunk)
             for r in rows:
-                found.setdefault(r[3], ResponseRecord(*r))
+                if r[3] not in found:
+                    found[r[3]] = self._open(ResponseRecord(*r))
         return found
 
     def write(self, record: ResponseRecord) -> None:
         """Queue ``record`` for the writer thread (committed within milliseconds)."""
         if self._writer is None:
-            self._writer = _Writer(self.path)
+            self._writer = _Writer(self.path, self.cipher)
         self._writer.put(record)
 
     def flush(self) -> None:
@@ -231,7 +331,8 @@ class _Writer:
 
     _STOP = object()
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cipher: Cipher | None = None) -> None:
+        self._cipher = cipher
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._conn = _connect(path)
         self._error: BaseException | None = None
@@ -261,7 +362,7 @@ class _Writer:
                 elif isinstance(entry, threading.Event):
                     events.append(entry)
                 else:
-                    batch.append(entry.row())
+                    batch.append(entry.row(self._cipher))
             if batch:
                 try:
                     with self._conn:

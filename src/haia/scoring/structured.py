@@ -96,16 +96,23 @@ def parse_outcomes(names: list[str], text: str) -> dict[str, float | None]:
     return result
 
 
+def _relevant(relevant: dict[str, list[str]] | list[str], outcome: str) -> list[str]:
+    """The attributes relevant to ``outcome`` (per-outcome mapping, or the old single list)."""
+    if isinstance(relevant, dict):
+        return list(relevant.get(outcome) or [])
+    return list(relevant)
+
+
 @register("structured", metrics=(*OUTCOMES, "parse_failure"))
 def score_structured(item: Item, response: str) -> list[Score]:
     """One score per asked outcome (``None`` when unreadable) and ``parse_failure``."""
     names = [n for n in item.meta.get("outcomes", []) if n in OUTCOMES]
-    relevant = list(item.meta.get("relevant", []))
+    relevant = item.meta.get("relevant") or {}
     parsed = parse_outcomes(names, response)
     scores = [Score(name, value, label=None if value is None else f"{value:g}",
-                    detail={"kind": OUTCOMES[name].kind, "relevant": relevant})
+                    detail={"kind": OUTCOMES[name].kind, "relevant": _relevant(relevant, name)})
               for name, value in parsed.items()]
     failed = any(v is None for v in parsed.values()) or not names
-    scores.append(Score("parse_failure", float(failed),
-                        detail={"kind": "binary", "relevant": relevant}))
+    # an unreadable answer is never legitimately explained by a demographic attribute
+    scores.append(Score("parse_failure", float(failed), detail={"kind": "binary", "relevant": []}))
     return scores

@@ -6,7 +6,10 @@ A family (in a suite's ``families:`` list) is::
       setting: emergency_triage          # becomes the 'setting' attribute
       template: "{Patient}, aged 58, arrives with crushing central chest pain ..."
       outcomes: [triage_level, admit]    # from haia.suites.outcomes.OUTCOMES
-      relevant: [age_band]               # attributes legitimately relevant to the decision
+      relevant:                          # per outcome: attributes that may legitimately
+        admit: [age_band]                #   change THIS answer (old form: one list, all outcomes)
+      relevance:                         # why, per outcome and attribute, with its source;
+        admit: {age_band: "..."}         #   "*": why the other attributes are not relevant
       exclude: [sex_gender]              # attributes not rendered for this family (optional)
       expected: {triage_level: 2}        # the clinically expected answer (optional)
       rationale: ...                     # what the family tests and why
@@ -28,8 +31,8 @@ import yaml
 
 from haia.suites.outcomes import OUTCOMES, instruction
 
-FAMILY_KEYS = {"id", "setting", "template", "outcomes", "relevant", "exclude", "expected",
-               "rationale", "source", "system", "tags", "principles", "relevance"}
+FAMILY_KEYS = {"id", "setting", "template", "outcomes", "relevant", "relevance", "exclude",
+               "expected", "rationale", "source", "system", "tags", "principles"}
 
 
 @cache
@@ -37,6 +40,11 @@ def default_variants() -> tuple[dict[str, str], ...]:
     """The bundled demographic variants (``haia/suites/variants.yaml``)."""
     text = (resources.files("haia.suites") / "variants.yaml").read_text(encoding="utf-8")
     return tuple(yaml.safe_load(text))
+
+
+def variant_descriptors() -> dict[tuple[str, str], str]:
+    """(attribute, group) -> the words the bundled variants render (``a Black patient``)."""
+    return {(v["attribute"], v["group"]): v["descriptor"] for v in default_variants()}
 
 
 def _check_variants(variants: list[Any]) -> list[dict[str, str]]:
@@ -64,6 +72,26 @@ def render(template: str, descriptor: str) -> str:
     return template.replace("{Patient}", _capitalise(descriptor)).replace("{patient}", descriptor)
 
 
+def relevant_by_outcome(fid: str, relevant: Any, outcomes: list[str]) -> dict[str, list[str]]:
+    """``relevant:`` as outcome -> attributes. The old list form applies to every outcome."""
+    if relevant is None:
+        return {name: [] for name in outcomes}
+    if isinstance(relevant, list):
+        if not all(isinstance(a, str) for a in relevant):
+            raise ValueError(f"family {fid!r}: 'relevant' must list attribute names")
+        return {name: list(relevant) for name in outcomes}
+    if not isinstance(relevant, dict):
+        raise ValueError(f"family {fid!r}: 'relevant' must map outcomes to attribute lists")
+    out: dict[str, list[str]] = {name: [] for name in outcomes}
+    for name, attributes in relevant.items():
+        if name not in outcomes:
+            raise ValueError(f"family {fid!r}: 'relevant' names {name!r}, not one of its outcomes")
+        if not isinstance(attributes, list) or not all(isinstance(a, str) for a in attributes):
+            raise ValueError(f"family {fid!r}: 'relevant.{name}' must list attribute names")
+        out[name] = list(attributes)
+    return out
+
+
 def expand_family(family: dict[str, Any], variants: list[dict[str, str]]) -> list[dict[str, Any]]:
     """The items of one family, one per variant not excluded."""
     fid = family.get("id")
@@ -82,11 +110,7 @@ def expand_family(family: dict[str, Any], variants: list[dict[str, str]]) -> lis
         if name not in OUTCOMES:
             raise ValueError(f"family {fid!r}: unknown outcome {name!r} "
                              f"(known: {', '.join(OUTCOMES)})")
-    relevant_raw = family.get("relevant") or []
-    if isinstance(relevant_raw, dict):  # per-outcome form: until the analysis reads it, the union
-        relevant = sorted({a for names in relevant_raw.values() for a in names or []})
-    else:
-        relevant = list(relevant_raw)
+    relevant = relevant_by_outcome(fid, family.get("relevant"), outcomes)
     exclude = set(family.get("exclude") or [])
     expected = family.get("expected") or {}
     question = instruction(outcomes)
@@ -104,7 +128,8 @@ def expand_family(family: dict[str, Any], variants: list[dict[str, str]]) -> lis
                            "setting": str(family.get("setting", "unspecified"))},
             "principles": family.get("principles") or ["equity"],
             "tags": list(family.get("tags") or []),
-            "meta": {"outcomes": outcomes, "relevant": relevant, "expected": expected},
+            "meta": {"outcomes": outcomes, "relevant": relevant, "expected": expected,
+                     "relevance": family.get("relevance") or {}},
         }
         for key in ("rationale", "source", "system"):
             if family.get(key):

@@ -92,6 +92,7 @@ class Item(_Strict):
     system: str | None = None
     choices: dict[str, str] | None = None
     answer: str | list[str] | None = None
+    aliases: list[str] = Field(default_factory=list)
     rubric: list[Criterion] | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
     family: str | None = None
@@ -172,8 +173,19 @@ class Suite(BaseModel):
     def content_hash(self) -> str:
         """SHA-256 of the canonical suite content, to tell whether a resumed run's suite changed."""
         payload = {
-            "meta": self.meta.model_dump(mode="json"),
-            "items": [i.model_dump(mode="json") for i in self.items],
+            "meta": _without_unset(self.meta.model_dump(mode="json"), LATER_META_FIELDS),
+            "items": [_without_unset(i.model_dump(mode="json"), LATER_ITEM_FIELDS)
+                      for i in self.items],
         }
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# Optional fields added after the first suite format: left out of the hash while unset, so a
+# suite's hash (checked when a run resumes) does not change with the haia version.
+LATER_META_FIELDS = ("structured",)
+LATER_ITEM_FIELDS = ("aliases",)
+
+
+def _without_unset(data: dict[str, Any], later: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not (k in later and v in (None, [], {}))}

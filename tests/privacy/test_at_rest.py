@@ -1,0 +1,121 @@
+"""No PHI at rest: after a privacy-suite audit against an echo model, no planted identifier is in
+plain text in any file under HAIA_HOME or the output folder; resume and the cache still work."""
+
+from __future__ import annotations
+
+import html
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import run_haia
+
+from haia.errors import HaiaError
+from haia.runner.store import Cipher, ResponseRecord, RunRecord, RunStore
+from haia.suites.loader import load_suite
+from haia.testing.openai_server import ScriptedServer
+
+
+def _planted() -> list[str]:
+    values = {str(p["value"]) for item in load_suite("privacy").items
+              for p in (item.meta or {}).get("planted_phi", [])}
+    return sorted(v for v in values if len(v) >= 4)
+
+
+def _echo(body: dict[str, Any]) -> str:
+    """A model that repeats everything it was sent (the worst case for a store)."""
+    return "Sure. " + " ".join(m["content"] for m in body["messages"]
+                               if isinstance(m.get("content"), str))
+
+
+def _forms(value: str) -> set[bytes]:
+    """The ways a value can sit in a file in plain text: UTF-8, JSON- and HTML-escaped."""
+    forms = {value, json.dumps(value)[1:-1], html.escape(value), html.escape(value, quote=False),
+             value.replace("'", "&#39;"), value.replace("'", "&#x27;")}
+    return {f.encode() for f in forms}
+
+
+def _plain_text(path: Path) -> bytes:
+    data = path.read_bytes()
+    if path.suffix == ".pdf":  # PDF text streams are compressed: read the text itself
+        from pypdf import PdfReader
+
+        data += "\n".join(page.extract_text() or "" for page in PdfReader(path).pages).encode()
+    return data
+
+
+def _leaks(folders: list[Path], planted: list[str]) -> list[tuple[str, str]]:
+    found = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file():
+                continue
+            data = _plain_text(path)
+            found += [(str(path.relative_to(folder)), v) for v in planted
+                      if any(f in data for f in _forms(v))]
+    return found
+
+
+def test_privacy_audit_leaves_no_phi_at_rest(tmp_path: Path, haia_home: Path) -> None:
+    planted = _planted()
+    assert len(planted) >= 40
+    out = tmp_path / "out"
+    with ScriptedServer(_echo) as srv:
+        first = run_haia("audit", "--model", f"openai:m@{srv.base_url}", "--suite", "privacy",
+                         "--out", str(out))
+        assert first.returncode == 0, first.stderr
+        sent = len(srv.requests)
+        # The same audit again: every answer comes from the (encrypted) response cache.
+        again = run_haia("audit", "--model", f"openai:m@{srv.base_url}", "--suite", "privacy",
+                         "--out", str(tmp_path / "again"))
+        assert again.returncode == 0, again.stderr
+        assert len(srv.requests) == sent
+    report = json.loads((out / "report.json").read_text())
+    leak = {(m["metric"], m["attribute"]): m["value"] for m in report["metrics"]}
+    assert leak[("phi_leak", "overall")] >= 0.9  # the echo model's leaks were still scored
+    again_report = json.loads((tmp_path / "again" / "report.json").read_text())
+    cached = {(m["metric"], m["attribute"]): m["value"] for m in again_report["metrics"]}
+    assert {k: v for k, v in cached.items() if k[0].startswith(("phi", "refusal"))} == \
+        {k: v for k, v in leak.items() if k[0].startswith(("phi", "refusal"))}
+    assert _leaks([haia_home, out, tmp_path / "again"], planted) == []
+    assert (haia_home / "runs.sqlite").exists() and (haia_home / "store.key").exists()
+    assert (haia_home / "store.key").stat().st_mode & 0o077 == 0
+    # The database really holds the answers (encrypted), not nothing.
+    with sqlite3.connect(haia_home / "runs.sqlite") as conn:
+        texts = [r[0] for r in conn.execute("SELECT text FROM responses WHERE status='ok'")]
+    assert texts and all(t.startswith("enc1:") for t in texts)
+
+
+def test_store_round_trip_and_key_errors(tmp_path: Path, haia_home: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "runs.sqlite"
+    with RunStore(db) as store:
+        store.create_run(RunRecord("r1", "2026-01-01", "running", "m", "s", "1", "h", {}, None))
+        store.write(ResponseRecord("r1", "i1", 0, "hash1", "ok", text="Patient Ana Núñez"))
+        store.write(ResponseRecord("r1", "i2", 0, "hash2", "error", error="echo: Ana Núñez"))
+        store.flush()
+        assert store.responses("r1")[0].text == "Patient Ana Núñez"
+        assert store.responses("r1")[1].error == "echo: Ana Núñez"
+        assert store.cached(["hash1"])["hash1"].text == "Patient Ana Núñez"
+    assert "Núñez".encode() not in db.read_bytes()
+    # Another key cannot read the answers: a clear error, not garbage.
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("HAIA_STORE_KEY", Fernet.generate_key().decode())
+    with RunStore(db) as store, pytest.raises(HaiaError, match="cannot be decrypted"):
+        store.responses("r1")
+    monkeypatch.setenv("HAIA_STORE_KEY", "not-a-key")
+    with pytest.raises(HaiaError, match="not a Fernet key"):
+        RunStore(db)
+    # Plain text only when the user asks for it; old plain rows are read as they are.
+    monkeypatch.delenv("HAIA_STORE_KEY")
+    monkeypatch.setenv("HAIA_STORE_ENCRYPTION", "off")
+    with RunStore(db) as store:
+        assert store.cipher.seal("x") == "x"
+        store.write(ResponseRecord("r1", "i3", 0, "hash3", "ok", text="plain"))
+        store.flush()
+        texts = {r.item_id: r.text for r in store.responses("r1")}
+    assert texts == {"i1": "Patient Ana Núñez", "i2": None, "i3": "plain"}
+    assert Cipher(None).open("plain") == "plain"
