@@ -45,6 +45,10 @@ def test_registered_system_and_signature_on_page_one(tmp_path: Path, haia_home: 
                       "--sign-key", "aud")
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text())
+    from haia.report.schema import validate
+
+    assert validate(report) == []  # the registry's subject block is part of the schema
+    assert (report["subject"]["system"], report["subject"]["auditor"]) == ("LetterAid", "aud")
     system = report["model_card"]["system"]
     assert (system["name"], system["version"], system["developer"]) == ("LetterAid", "1.0",
                                                                          "MedAI")
