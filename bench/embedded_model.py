@@ -3,6 +3,11 @@ slots) against the adapter it replaced (llama-cpp-python, one request at a time)
 same prompts, same machine, in one run.
 
     python bench/embedded_model.py [--prompts 16] [--max-tokens 64] [--concurrency 1 4 8]
+                                   [--suite equity]
+
+``--suite NAME`` takes the first prompts of a bundled suite (text items) instead of the short
+questions below, with the suite's token budget: ``--suite equity`` is the work the equity audit
+sends (long vignettes, short JSON answers).
 
 The old adapter runs in its own virtualenv (``bench/.venvs/llama-cpp-python``), made on first use
 with llama-cpp-python 0.3.36 built portably (``GGML_NATIVE=OFF`` with AVX2/FMA/F16C, so it runs on
@@ -50,9 +55,9 @@ from llama_cpp import Llama
 path, max_tokens, concurrency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 prompts = json.loads(sys.stdin.read())
 llm = Llama(model_path=path, n_ctx=2048, n_threads=2, verbose=False, seed=0)
-def one(prompt):
+def one(messages):
     llm.reset()
-    out = llm.create_chat_completion(messages=[{"role": "user", "content": prompt}],
+    out = llm.create_chat_completion(messages=messages,
                                      max_tokens=max_tokens, temperature=0.0, seed=0)
     return out["usage"]["completion_tokens"]
 start = time.perf_counter()
@@ -75,7 +80,10 @@ def ensure_baseline() -> Path | None:
     return python if done.returncode == 0 else None
 
 
-def bench_old(python: Path, prompts: list[str], max_tokens: int, concurrency: int,
+Messages = list[dict[str, str]]
+
+
+def bench_old(python: Path, prompts: list[Messages], max_tokens: int, concurrency: int,
               passive: bool) -> tuple[float, int]:
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     if passive:
@@ -87,14 +95,14 @@ def bench_old(python: Path, prompts: list[str], max_tokens: int, concurrency: in
     return data["wall"], data["tokens"]
 
 
-def bench_new(prompts: list[str], max_tokens: int, concurrency: int) -> tuple[float, int]:
+def bench_new(prompts: list[Messages], max_tokens: int, concurrency: int) -> tuple[float, int]:
     adapter = BuiltinAdapter(concurrency=concurrency)
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(prompt: str) -> int:
+    async def one(messages: Messages) -> int:
         async with gate:
             response = await adapter.generate(GenerationRequest(
-                messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens, seed=0))
+                messages=messages, max_tokens=max_tokens, seed=0))
             return response.usage.completion_tokens
 
     async def go() -> tuple[float, int]:
@@ -114,10 +122,21 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--suite", help="take the prompts from this bundled suite")
     args = parser.parse_args()
-    prompts = (PROMPTS * (args.prompts // len(PROMPTS) + 1))[:args.prompts]
+    if args.suite:
+        from haia.suites.loader import load_suite
+        from haia.suites.render import render_messages
+
+        suite = load_suite(args.suite)
+        prompts = [render_messages(item) for item in suite.items[:args.prompts]]
+        args.max_tokens = suite.meta.max_tokens or args.max_tokens
+    else:
+        questions = (PROMPTS * (args.prompts // len(PROMPTS) + 1))[:args.prompts]
+        prompts = [[{"role": "user", "content": q}] for q in questions]
     baseline = None if args.no_baseline else ensure_baseline()
-    print(f"{len(prompts)} prompts, {args.max_tokens} tokens at most, temperature 0, "
+    print(f"{len(prompts)} prompts{' of ' + args.suite if args.suite else ''}, "
+          f"{args.max_tokens} tokens at most, temperature 0, "
           f"{os.cpu_count()} CPUs")
     print(f"{'adapter':34} {'conc':>4} {'prompts/s':>10} {'tokens/s':>9} {'vs old':>7}")
     for concurrency in args.concurrency:
@@ -132,11 +151,15 @@ def main() -> None:
             rate = len(prompts) / wall
             print(f"{'  the same, passive OpenMP waits':34} {concurrency:4d} {rate:10.2f} "
                   f"{tokens / wall:9.1f} {rate / old:6.2f}x")
-        wall, tokens = bench_new(prompts, args.max_tokens, concurrency)
-        rate = len(prompts) / wall
-        ratio = f"{rate / old:6.2f}x" if old else "      -"
-        print(f"{'xllamacpp server (new, slots)':34} {concurrency:4d} {rate:10.2f} "
-              f"{tokens / wall:9.1f} {ratio:>7}", flush=True)
+        for policy in ("PASSIVE", "ACTIVE"):  # haia's default, and spinning waits
+            os.environ["OMP_WAIT_POLICY"] = policy
+            wall, tokens = bench_new(prompts, args.max_tokens, concurrency)
+            rate = len(prompts) / wall
+            ratio = f"{rate / old:6.2f}x" if old else "      -"
+            name = f"xllamacpp server (new, {policy.lower()})"
+            print(f"{name:34} {concurrency:4d} {rate:10.2f} {tokens / wall:9.1f} {ratio:>7}",
+                  flush=True)
+        os.environ.pop("OMP_WAIT_POLICY")
 
 
 if __name__ == "__main__":

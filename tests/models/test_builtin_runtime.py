@@ -47,3 +47,13 @@ def test_a_killed_worker_raises_fatal_not_transient() -> None:
             await adapter.aclose()
 
     asyncio.run(go())
+
+
+def test_wait_policy_spins_only_on_an_idle_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from haia.models.builtin import wait_policy
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert wait_policy(2, load=0.3) == "ACTIVE"
+    assert wait_policy(2, load=2.5) == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    assert wait_policy(2, load=0.0) == "PASSIVE"

@@ -84,6 +84,22 @@ def _threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def wait_policy(threads: int, load: float | None = None) -> str:
+    """How llama.cpp's OpenMP threads wait: ``ACTIVE`` (spinning: about twice the throughput on
+    an idle machine) unless the machine is already busy, where spinning threads slow decoding
+    ten to twenty times over, so they sleep (``PASSIVE``). ``OMP_WAIT_POLICY`` set by the user
+    wins. Measured in bench/embedded_model.py (README)."""
+    chosen = os.environ.get("OMP_WAIT_POLICY")
+    if chosen:
+        return chosen
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except OSError:
+            return "PASSIVE"
+    return "PASSIVE" if load >= threads else "ACTIVE"
+
+
 def _signal_name(code: int) -> str:
     if code < 0:
         with contextlib.suppress(ValueError):
@@ -100,9 +116,7 @@ class EmbeddedServer:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         cmd = [sys.executable, "-m", "haia.models.embedded_worker", str(weights),
                "--parallel", str(slots), "--ctx", str(SLOT_CONTEXT), "--threads", str(threads)]
-        # OpenMP threads that spin while waiting slow decoding many times over as soon as
-        # anything else wants the CPU (the audit process itself, a loaded machine): they sleep.
-        env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+        env = {**os.environ, "OMP_WAIT_POLICY": wait_policy(threads)}
         self.process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=self._log, text=True, env=env)
         self.base_url = self._await_ready(start_timeout)
