@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -591,12 +590,9 @@ def _damage(exc: Exception) -> str | None:
 
 
 def _passphrase(env: str | None) -> bytes | None:
-    if env is None:
-        return None
-    value = os.environ.get(env)
-    if not value:
-        raise HaiaError(f"environment variable {env} is not set")
-    return value.encode()
+    from haia.registry.actors import passphrase_from_env
+
+    return passphrase_from_env(env)
 
 
 def key_path(key: str) -> Path:
