@@ -65,7 +65,8 @@ def test_every_bundled_suite_runs_on_the_embedded_model(suite: str, tmp_path: Pa
     scored = {m["metric"] for m in report["metrics"] if m["n"] > 0}
     assert scored - {"tokens_per_query", "latency_p95_s", "cost_usd_per_1k", "energy_wh_per_1k",
                      "emissions_g_per_1k"}, "the suite's own scorers produced metrics"
-    assert any(row["assessed"] for row in report["scorecard"])
+    # Four items rarely cross a threshold; the metrics must still speak to a principle.
+    assert any(row["measured"] for row in report["scorecard"])
 
 
 def _worker_of(parent: int) -> int | None:
