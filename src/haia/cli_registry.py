@@ -446,8 +446,6 @@ def register(app: typer.Typer) -> None:
         """Check the ledger chain, its signatures, every registry row against it, signed reports
         (against the recorded auditor's registered key), or a dossier. Exits 1 naming what was
         changed."""
-        from haia.registry.signing import sha256_file, verify_file
-
         check_registry = registry_check if registry_check is not None else bundle is None
         problems: list[str] = []
         notes: list[str] = []
@@ -461,6 +459,10 @@ def register(app: typer.Typer) -> None:
             reg = _registry(db)
             try:
                 problems += reg.verify()
+                found, checkpoint = reg.check_checkpoint()
+                problems += found
+                if checkpoint:
+                    notes.append(checkpoint)
                 if expect_root:
                     problems += reg.check_root(int(published_size), published_root)
                 size, digest = reg.root()
@@ -470,21 +472,13 @@ def register(app: typer.Typer) -> None:
                     raise
                 problems.append(message)
                 damaged = True
-        for path in report or []:
-            recorded = None
-            if reg and path.is_file() and not damaged:
-                recorded = reg.audit_by_hash(sha256_file(path))
-            if trusted_key:
-                problems += verify_file(path, list(trusted_key))
-            elif recorded is not None:
-                problems += _against_registered(path, recorded)
-                notes.append(f"{path}: recorded audit {recorded['audit']['id']}, signed by "
-                             f"{recorded['auditor']} (key {recorded['fingerprint']})")
-            else:
-                own = verify_file(path)
-                problems += own or [f"{path.name}: not a report the registry recorded, and no "
-                                    "--trusted-key given: the signature proves nothing about "
-                                    "who signed it"]
+        if report:
+            from haia.registry.report_check import check_report_paths
+
+            lookup = reg.audit_by_hash if reg is not None and not damaged else None
+            found, seen = check_report_paths(list(report), lookup, trusted_key)
+            problems += found
+            notes += seen
         if bundle is not None:
             from haia.registry.dossier import verify_bundle
 
@@ -555,24 +549,6 @@ def register(app: typer.Typer) -> None:
         """Sign a report file with an auditor's key; writes FILE.sig beside it."""
         path = sign_report(file, key, signer, passphrase_env)
         console.print(f"signed: {path}")
-
-
-def _against_registered(path: Path, recorded: dict[str, Any]) -> list[str]:
-    """A report's signature checked against the registered key of the auditor who recorded it."""
-    import tempfile
-
-    from haia.registry.signing import verify_file
-
-    if not recorded.get("public_key"):
-        return [f"{path.name}: recorded audit {recorded['audit']['id']}'s auditor "
-                f"{recorded['auditor']!r} has no registered key to check its signature against"]
-    with tempfile.TemporaryDirectory() as folder:
-        pub = Path(folder) / "auditor.pub"
-        pub.write_text(recorded["public_key"] + "\n")
-        problems = verify_file(path, [pub])
-    return [p.replace("is not in the trusted key set",
-                      f"is not the registered key of auditor {recorded['auditor']!r}")
-            for p in problems]
 
 
 def _damage(exc: Exception) -> str | None:

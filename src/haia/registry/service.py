@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from haia.errors import HaiaError
-from haia.registry import ledger
+from haia.registry import ledger, witness
 from haia.registry.actors import Actor, key_fingerprint, verify_signature
 from haia.registry.db import open_session_factory
 from haia.registry.errors import PermissionDenied, RuleViolation
@@ -139,7 +139,10 @@ class Registry:
 
     def __init__(self, url: str | None = None, *,
                  deidentify: Deidentify | None = None) -> None:
-        self._sessions, (before, after) = open_session_factory(url)
+        from haia.registry.db import default_url
+
+        self.url = url or default_url()
+        self._sessions, (before, after) = open_session_factory(self.url)
         self._deidentify = deidentify or default_deidentify
         self.migration_note: str | None = None
         if before is not None and before != after:
@@ -156,6 +159,9 @@ class Registry:
             raise HaiaError(f"the registry refused the change: {_integrity(exc)}") from None
         finally:
             session.close()
+        head = session.info.pop("ledger_head", None)
+        if head is not None:  # committed: remember the head outside the database
+            witness.advance(self.url, head)
 
     def _append(self, session: Session, kind: str, subject: str, actor: Actor | str,
                 payload: dict[str, Any]) -> ledger.Event:
@@ -172,6 +178,8 @@ class Registry:
                               prev_hash=event.prev_hash, hash=event.hash, signature=signature,
                               key_fingerprint=actor.fingerprint
                               if isinstance(actor, Actor) else None))
+        session.info["ledger_head"] = witness.Head(event.seq, event.hash,
+                                                   event.seq if signature else 0)
         return event
 
     def _record(self, session: Session, row: Base, kind: str, actor: Actor | str,
@@ -533,7 +541,7 @@ class Registry:
                         model=evidence["model"],
                         findings={"counts": severity_counts(evidence["findings"]),
                                   "open": evidence["findings"][:500]},
-                        report_path=str(Path(report).resolve()),  # a hint, never checked
+                        report_path=str(Path(report).resolve()),  # checked while it is there
                         report_sha256=evidence["files"]["report.json"],
                         auditor_id=user.id, independence=independence,
                         independent=int(bool(independence and independence.strip())),
@@ -913,6 +921,11 @@ class Registry:
                     "root"]
         return []
 
+    def check_checkpoint(self) -> tuple[list[str], str | None]:
+        """(problems, note): does the ledger still extend the head this machine last saw?"""
+        return witness.check(self.url, {e.seq: (e.hash, sig is not None)
+                                        for e, sig, _ in self.signed_events()})
+
     def proof(self, seq: int) -> dict[str, Any]:
         """An inclusion proof of event ``seq`` in the current ledger."""
         events = self.events()
@@ -980,30 +993,42 @@ class Registry:
                     continue
                 problems.append(f"{subject}: row deleted (the ledger records it)")
             for audit in s.scalars(select(Audit)):
-                problems += _check_report(audit)
+                problems += _check_report(audit, s.get(User, audit.auditor_id))
         return problems
 
 
-UNSIGNED_KINDS = {"incident.reported", "feedback.received"}  # anonymous reports only
+UNSIGNED_KINDS = {"incident.reported": "incidents/", "feedback.received": "feedback/"}
+"""The only events anyone may write unsigned (anonymous reports), and the table each creates."""
 
 
 def verify_event_signatures(signed: list[tuple[ledger.Event, str | None]]) -> list[str]:
     """Problems with the events' signatures: each must be by its actor's key as registered in
-    the ledger at that point (events before a schema-0001 migration were never signed)."""
+    the ledger at that point. Unsigned are only: the events of a registry written before
+    signing existed (schema 0001) up to its migration, the migration's own events (which may
+    only fill columns a migration added), and anonymous reports creating a new row."""
     problems: list[str] = []
     keys: dict[str, str] = {}
-    legacy = any(e.kind == "registry.migrated" or e.actor == MIGRATION for e, _ in signed)
-    legacy_end = next((e.seq for e, _ in signed if e.actor == MIGRATION), 0)
+    first_signed = next((e.seq for e, sig in signed if sig), None)
+    migrations = [e.seq for e, _ in signed if e.actor == MIGRATION]
+    legacy_end = migrations[0] if migrations else 0
+    legacy_ok = bool(legacy_end) and (first_signed is None or first_signed > legacy_end)
+    rows: dict[str, dict[str, Any]] = {}
     for e, signature in signed:
         row = e.payload.get("row") if isinstance(e.payload, dict) else None
         user_row = isinstance(row, dict) and e.subject.startswith("users/")
         if user_row and e.kind == "user.created" and e.seq == ledger.FIRST_SEQ \
                 and row.get("public_key"):
             keys[row["name"]] = row["public_key"]  # the first admin signs with their own key
-        exempt = e.actor == MIGRATION or (legacy and e.seq < legacy_end) or (
-            e.actor == ANONYMOUS and e.kind in UNSIGNED_KINDS and signature is None)
-        if exempt:
+        if e.actor == MIGRATION:
+            problems += _migration_problems(e, rows, before_signing=first_signed is None
+                                            or e.seq < first_signed)
+        elif legacy_ok and e.seq < legacy_end:
             pass
+        elif e.actor == ANONYMOUS and signature is None and e.kind in UNSIGNED_KINDS:
+            if not e.subject.startswith(UNSIGNED_KINDS[e.kind]) or e.subject in rows:
+                problems.append(f"event {e.seq} ({e.kind}) by {e.actor!r} is unsigned but does "
+                                f"not create a new {UNSIGNED_KINDS[e.kind].rstrip('/')} row "
+                                f"({e.subject}): only a new anonymous report may be unsigned")
         elif signature is None:
             problems.append(f"event {e.seq} ({e.kind}) by {e.actor!r} is not signed")
         elif e.kind == "user.key_registered" and user_row and row.get("name") == e.actor \
@@ -1017,7 +1042,34 @@ def verify_event_signatures(signed: list[tuple[ledger.Event, str | None]]) -> li
                             f"registered for {e.actor!r}")
         if user_row and row.get("public_key"):
             keys[row["name"]] = row["public_key"]
+        if isinstance(row, dict):
+            rows[e.subject] = row
     return problems
+
+
+def _migration_problems(e: ledger.Event, rows: dict[str, dict[str, Any]], *,
+                        before_signing: bool) -> list[str]:
+    """A migration's unsigned event after signed events may only fill columns the migration
+    added (or set the first policy); anything else is a forgery under the migration's name."""
+    if before_signing:
+        return []
+    row = e.payload.get("row") if isinstance(e.payload, dict) else None
+    if not isinstance(row, dict):
+        return [f"event {e.seq} ({e.kind}) by {e.actor!r} carries no row"]
+    if e.kind == "policy.activated":
+        if any(s.startswith("policies/") for s in rows):
+            return [f"event {e.seq} ({e.kind}) by {e.actor!r}: a migration only sets the first "
+                    "policy, and a policy already exists"]
+        return []
+    previous = rows.get(e.subject)
+    if e.kind != "registry.migrated" or previous is None:
+        return [f"event {e.seq} ({e.kind}) by {e.actor!r} on {e.subject}: not something a "
+                "schema migration writes"]
+    changed = sorted(k for k in previous if k in row and row[k] != previous[k])
+    if changed:
+        return [f"event {e.seq} ({e.kind}) by {e.actor!r} changes existing field(s) "
+                f"{', '.join(changed)} of {e.subject}: a migration only fills new columns"]
+    return []
 
 
 def _moved(events: list[ledger.Event]) -> list[str]:
@@ -1036,14 +1088,21 @@ def _moved(events: list[ledger.Event]) -> list[str]:
     return out
 
 
-def _check_report(audit: Audit) -> list[str]:
-    """A legacy audit's report at its recorded path (new audits are recorded by content hash,
-    their folder may move: check a report anywhere with ``haia verify --report``)."""
-    if not audit.report_path or audit.evidence:
+def _check_report(audit: Audit, auditor: User | None) -> list[str]:
+    """An audit's report folder where it was recorded, if it is still there: every recorded
+    file and signature (a moved folder is checked wherever it is with ``haia verify --report``)."""
+    if not audit.report_path:
         return []
     path = Path(audit.report_path)
-    if not path.is_file():
+    if not path.exists():
         return []  # moved or handed over: verified by hash where it is given
+    if audit.evidence:
+        from haia.registry.report_check import check_recorded_folder
+
+        recorded = {"audit": snapshot(audit), "auditor": auditor.name if auditor else "?",
+                    "public_key": auditor.public_key if auditor else None}
+        folder = path if path.is_dir() else path.parent
+        return [f"audits/{audit.id}: {p}" for p in check_recorded_folder(folder, recorded)]
     problems = []
     if audit.report_sha256 and sha256_file(path) != audit.report_sha256:
         problems.append(f"audits/{audit.id}: report file {path} changed since it was recorded")
