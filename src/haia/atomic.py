@@ -41,6 +41,20 @@ def describe_os_error(exc: OSError, path: str | Path | None = None) -> str:
 
 
 @contextlib.contextmanager
+def _discard_on_error(temporaries: list[Path], target: Path | None = None) -> Iterator[None]:
+    """On any error remove the temporary files; an OSError becomes one HaiaError line."""
+    try:
+        yield
+    except BaseException as exc:
+        for tmp in temporaries:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        if isinstance(exc, OSError):
+            raise HaiaError(f"cannot write {describe_os_error(exc, target)}") from None
+        raise
+
+
+@contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", *, encoding: str | None = "utf-8",
                 newline: str | None = None, perms: int | None = None) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path`` for writing; on a clean exit it replaces ``path``.
@@ -60,7 +74,7 @@ def atomic_open(path: str | Path, mode: str = "w", *, encoding: str | None = "ut
     except OSError as exc:
         raise HaiaError(f"cannot write {describe_os_error(exc, target)}") from None
     tmp = Path(tmp_name)
-    try:
+    with _discard_on_error([tmp], target):
         # mkstemp makes 0o600; a normal output gets the mode a plain open() would give it
         os.fchmod(fd, perms if perms is not None else _default_mode())
         if "b" in mode:
@@ -72,12 +86,6 @@ def atomic_open(path: str | Path, mode: str = "w", *, encoding: str | None = "ut
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise HaiaError(f"cannot write {describe_os_error(exc, target)}") from None
-        raise
     _fsync_dir(folder)
 
 
@@ -99,7 +107,8 @@ def atomic_write_many(files: dict[Path, str | bytes]) -> None:
     check, such as ``report.json``).
     """
     staged: list[tuple[Path, Path]] = []
-    try:
+    temporaries: list[Path] = []
+    with _discard_on_error(temporaries):
         for target, data in files.items():
             target = Path(target)
             if target.is_dir():
@@ -107,6 +116,7 @@ def atomic_write_many(files: dict[Path, str | bytes]) -> None:
             fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                             dir=target.parent)
             staged.append((Path(tmp_name), target))
+            temporaries.append(Path(tmp_name))
             os.fchmod(fd, _default_mode())
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data.encode("utf-8") if isinstance(data, str) else data)
@@ -114,13 +124,6 @@ def atomic_write_many(files: dict[Path, str | bytes]) -> None:
                 os.fsync(handle.fileno())
         for tmp, target in staged:
             os.replace(tmp, target)
-    except BaseException as exc:
-        for tmp, _ in staged:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        if isinstance(exc, OSError):
-            raise HaiaError(f"cannot write {describe_os_error(exc)}") from None
-        raise
     for folder in {target.parent for _, target in staged}:
         _fsync_dir(folder)
 
@@ -173,7 +176,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     except OSError as exc:
         raise HaiaError(f"cannot write {describe_os_error(exc, target)}") from None
     tmp = Path(tmp_name)
-    try:
+    with _discard_on_error([tmp], target):
         yield tmp
         os.chmod(tmp, _default_mode())
         fd = os.open(tmp, os.O_RDONLY)
@@ -182,10 +185,4 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         finally:
             os.close(fd)
         os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise HaiaError(f"cannot write {describe_os_error(exc, target)}") from None
-        raise
     _fsync_dir(folder)
