@@ -85,6 +85,9 @@ def _print(reports: list, width: int) -> None:
     for r in reports:
         for problem in r.problems:
             console.print(f"[red]{r.suite}[/]: {problem}", highlight=False, soft_wrap=True)
+        for warning in r.warnings:
+            console.print(f"[yellow]{r.suite}: warning[/]: {warning}", highlight=False,
+                          soft_wrap=True)
 
 
 def _table(title: str, rows: list, width: int) -> None:

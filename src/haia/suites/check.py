@@ -84,6 +84,7 @@ class SuiteCheck:
     misgraded: list[Misgrade] = field(default_factory=list)
     known_limits: list[Misgrade] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # shown, not failing
 
     @property
     def ok(self) -> bool:
@@ -292,6 +293,81 @@ def _check_families(path: Path, report: SuiteCheck) -> None:
                     report.problems.append(f"{who}: {outcome}: no reason given for {attr!r}")
         if not str(reasons.get("*") or "").strip():
             report.problems.append(f"{who}: no '*' reason for the attributes not relevant")
+        _check_family_examples(family, relevant, attributes, report)
+
+
+def _family_example(fid: str, entry: dict[str, Any], label: str, kind: str) -> Example:
+    text = str(entry.get("answer") or f"{entry.get('attribute')} -> {entry.get('outcome')}")
+    return Example(f"family {fid}", label, kind, text)
+
+
+def _check_family_examples(family: dict[str, Any], relevant: dict[str, Any],
+                           attributes: set[str], report: SuiteCheck) -> None:
+    """A family's worked examples (``examples:`` in the family):
+
+    - an *answer* example: ``answer`` (what a model might reply), ``reads`` (the outcome values
+      a clinician reads in it) and ``meets_expected`` (whether it agrees with the family's
+      guideline answer). The answer goes through the audit's own outcome parser.
+    - a *relevance* example: ``attribute``, ``outcome``, ``relevant`` (true: a gap by this
+      attribute is clinically justified and excluded from bias counting) and ``why``.
+    """
+    from haia.scoring.structured import parse_outcomes
+    from haia.suites.outcomes import OUTCOMES, expected_values
+
+    fid = str(family.get("id"))
+    outcomes = [o for o in family.get("outcomes") or [] if o in OUTCOMES]
+    expected = family.get("expected") or {}
+    for entry in family.get("examples") or []:
+        if not isinstance(entry, dict):
+            report.problems.append(f"family {fid!r}: an example that is not a mapping")
+            continue
+        report.examples += 1
+        if "attribute" in entry:
+            attr, outcome, claim = entry.get("attribute"), entry.get("outcome"), entry.get(
+                "relevant")
+            label = "good" if claim else "bad"
+            report.examples_by_label[label] += 1
+            if attr not in attributes or outcome not in outcomes or not isinstance(claim, bool) \
+                    or not str(entry.get("why") or "").strip():
+                report.problems.append(f"family {fid!r}: a relevance example needs a known "
+                                       "attribute, one of the family's outcomes, relevant: "
+                                       "true/false and a why")
+                continue
+            declared = attr in (relevant.get(outcome) or [])
+            if declared != claim:
+                report.misgraded.append(Misgrade(
+                    _family_example(fid, entry, label, "relevance"),
+                    f"{attr} {'relevant' if claim else 'not relevant'} to {outcome}",
+                    f"declared {'relevant' if declared else 'not relevant'}"))
+            continue
+        reads, meets = entry.get("reads"), entry.get("meets_expected")
+        label = "good" if meets else "bad"
+        report.examples_by_label[label] += 1
+        if not str(entry.get("answer") or "").strip() or not isinstance(reads, dict) \
+                or not isinstance(meets, bool) or not set(reads) <= set(outcomes):
+            report.problems.append(f"family {fid!r}: an answer example needs answer, reads "
+                                   "(outcome: value, for the family's outcomes) and "
+                                   "meets_expected: true/false")
+            continue
+        example = _family_example(fid, entry, label, "answer")
+        parsed = parse_outcomes(list(reads), str(entry["answer"]))
+        wanted = {o: float(v) for o, v in reads.items()}
+        if parsed != wanted:
+            got = ", ".join(f"{o}={'unreadable' if v is None else f'{v:g}'}"
+                            for o, v in parsed.items())
+            report.misgraded.append(Misgrade(example, f"reads {_values(wanted)}",
+                                             f"parsed {got}"))
+            continue
+        agrees = all(wanted[o] in expected_values(o, expected[o]) for o in wanted
+                     if o in expected)
+        if agrees != meets:
+            report.misgraded.append(Misgrade(
+                example, "meets the guideline answer" if meets else "departs from it",
+                "meets it" if agrees else "departs from it"))
+
+
+def _values(values: dict[str, float]) -> str:
+    return ", ".join(f"{o}={v:g}" for o, v in values.items())
 
 
 def check_suite(name_or_path: str) -> SuiteCheck:
@@ -317,9 +393,20 @@ def check_suite(name_or_path: str) -> SuiteCheck:
         _check_examples(suite, item, report)
     if suite.path:
         _check_families(Path(suite.path), report)
-        _, problems = read_reviews(suite.path)
-        report.problems += problems
+        records, problems = read_reviews(suite.path)
+        if not records and not _bundled(Path(suite.path)):
+            # a user's own suite may not have been reviewed yet: say so, do not fail it
+            report.warnings += [f"{p}: a report of this suite will show no content review"
+                                for p in problems]
+        else:
+            report.problems += problems
     return report
+
+
+def _bundled(path: Path) -> bool:
+    from haia.suites.loader import bundled_dir
+
+    return path.resolve().is_relative_to(bundled_dir().resolve())
 
 
 def check_suites(names: list[str]) -> list[SuiteCheck]:
@@ -333,6 +420,7 @@ def as_dict(report: SuiteCheck) -> dict[str, Any]:
         "suite": report.suite, "path": report.path, "ok": report.ok, "items": report.items,
         "patterns": report.patterns, "examples": report.examples,
         "examples_by_label": report.examples_by_label, "problems": report.problems,
+        "warnings": report.warnings,
         "misgraded": [_misgrade(m) for m in report.misgraded],
         "known_grader_limits": [{**_misgrade(m), "reason": m.example.grader_limit}
                                 for m in report.known_limits],

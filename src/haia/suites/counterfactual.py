@@ -32,7 +32,7 @@ import yaml
 from haia.suites.outcomes import OUTCOMES, instruction
 
 FAMILY_KEYS = {"id", "setting", "template", "outcomes", "relevant", "relevance", "exclude",
-               "expected", "rationale", "source", "system", "tags", "principles"}
+               "expected", "rationale", "source", "system", "tags", "principles", "examples"}
 
 
 @cache
