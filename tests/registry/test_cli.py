@@ -135,7 +135,7 @@ def test_the_whole_journey(db_url: str, tmp_path: Path, haia_home: Path) -> None
     moved = tmp_path / "handover"
     shutil.move(str(reports), moved)
     checked = ok(db_url, "verify", "--report", str(moved / "safety" / "report.json"))
-    assert "recorded audit 1, signed by aud" in checked
+    assert "every file of recorded audit 1 intact, signed by aud" in checked
     # a report stripped of its findings and signed with a brand-new key under aud's name
     forged = tmp_path / "forged"
     shutil.copytree(moved / "safety", forged)
@@ -146,7 +146,7 @@ def test_the_whole_journey(db_url: str, tmp_path: Path, haia_home: Path) -> None
     ok(db_url, "sign", str(forged / "report.json"), "--key",
        str(tmp_path / "mallory" / "aud.key"), "--signer", "aud")
     bad = haia(db_url, "verify", "--report", str(forged / "report.json"))
-    assert bad.returncode == 1 and "not a report the registry recorded" in bad.stderr
+    assert bad.returncode == 1 and "report file changed since audit 1 was recorded" in bad.stderr
 
     # the dossier, verified offline in a fresh data folder
     dossier = tmp_path / "dossier"
