@@ -160,29 +160,22 @@ def consistent_rehash(s: Store) -> None:
     sql(s.url, "UPDATE organisations SET country = 'Elsewhere' WHERE id = 2")
 
 
-def forged_role_unsigned(s: Store) -> None:
-    """Make the developer an admin, and append the event that would explain it, unsigned."""
+def forged_role(s: Store, signer: Actor | None = None) -> None:
+    """Make the developer an admin, and append the event that would explain it: unsigned, or
+    signed with a key the attacker made under the admin's name."""
     uid = user_id(s.url, "dev")
     sql(s.url, "UPDATE users SET role = 'admin' WHERE id = :i", i=uid)
     row = {**recorded_row(s.url, f"users/{uid}"), "role": "admin"}
-    append(
-        s.url, "user.updated", f"users/{uid}", "admin", {"table": "users", "id": uid, "row": row}
-    )
+    append(s.url, "user.updated", f"users/{uid}", "admin",
+           {"table": "users", "id": uid, "row": row}, signer=signer)
+
+
+def forged_role_unsigned(s: Store) -> None:
+    forged_role(s)
 
 
 def forged_role_signed(s: Store) -> None:
-    """The same, signed with a key the attacker made under the admin's name."""
-    uid = user_id(s.url, "dev")
-    sql(s.url, "UPDATE users SET role = 'admin' WHERE id = :i", i=uid)
-    row = {**recorded_row(s.url, f"users/{uid}"), "role": "admin"}
-    append(
-        s.url,
-        "user.updated",
-        f"users/{uid}",
-        "admin",
-        {"table": "users", "id": uid, "row": row},
-        signer=Actor.generate("admin"),
-    )
+    forged_role(s, Actor.generate("admin"))
 
 
 def fake_approval_as_anonymous(s: Store) -> None:
