@@ -142,7 +142,7 @@ def test_streaming_bounded_memory(tmp_path: Path, detector: Detector) -> None:
 def test_cli_deid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from cryptography.fernet import Fernet
 
-    from haia.cli_privacy import register
+    from haia.cli.privacy import register
 
     app = typer.Typer()
 

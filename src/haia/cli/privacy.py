@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from haia.cli.common import err
 from haia.errors import HaiaError
-
-err = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from haia.cli.common import console
 from haia.errors import HaiaError
-
-console = Console()
 
 
 def _formats(values: list[str] | None, known: tuple[str, ...]) -> tuple[str, ...]:
@@ -30,29 +28,6 @@ def _formats(values: list[str] | None, known: tuple[str, ...]) -> tuple[str, ...
             else:
                 out.append(name)
     return tuple(dict.fromkeys(out))
-
-
-def signature_info(key: str, signer: str | None) -> dict[str, Any]:
-    """The report's signature block, known before the files are signed with ``key``."""
-    from haia.cli_registry import key_path
-    from haia.registry.signing import fingerprint, load_public_key
-
-    path = key_path(key)
-    pub = path.with_suffix(".pub")
-    if not path.is_file():
-        raise HaiaError(f"no key {key!r} ({path}): create one with 'haia keys create NAME'")
-    try:
-        public = load_public_key(pub if pub.is_file() else path)
-    except ValueError as exc:
-        raise HaiaError(str(exc)) from None
-    from cryptography.hazmat.primitives import serialization
-
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return {"algorithm": "Ed25519", "signer": signer or path.stem,
-            "fingerprint": fingerprint(raw), "files": ["report.json", "report.html",
-                                                       "report.pdf"],
-            "verify": "haia verify --report report.json --report report.html "
-                      "--report report.pdf"}
 
 
 def _load(store: Any, run_id: str, include_responses: bool = False,
@@ -93,7 +68,8 @@ def report_command(
 ) -> None:
     """Rebuild the report of a finished run from the run store, in any format."""
     from haia.audit import default_out
-    from haia.cli import _print_summary
+    from haia.cli.audit import print_summary
+    from haia.registry.keys import signature_block
     from haia.report.model_card import registered_system
     from haia.report.write import FORMATS, write_report
     from haia.runner.store import RunStore
@@ -101,18 +77,18 @@ def report_command(
     formats = _formats(format, FORMATS)
     extra: dict[str, Any] = {"system": registered_system(run_id)}
     if sign_key:
-        extra["signature"] = signature_info(sign_key, signer)
+        extra["signature"] = signature_block(sign_key, signer)
     with RunStore() as store:
         report, config = _load(store, run_id, include_responses, **extra)
     folder = out or (Path(config.out) if config.out else default_out(run_id))
     written = write_report(report, folder, formats)
     if sign_key:
-        from haia.cli_registry import sign_report
+        from haia.registry.keys import sign_report
 
         for path in written:
             if path.name in extra["signature"]["files"]:
                 sign_report(path, sign_key, signer, None)
-    _print_summary(report, folder, [p.name for p in written])
+    print_summary(report, folder, [p.name for p in written])
 
 
 def _report_for(store: Any, ref: str) -> dict[str, Any]:

@@ -1,0 +1,5 @@
+"""``python -m haia.cli``."""
+
+from haia.cli import main
+
+main()
