@@ -21,6 +21,9 @@ import yaml
 
 from haia.errors import HaiaError
 
+# libyaml's parser when PyYAML was built with it (the wheels are): same documents, ~10x faster.
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAX_YAML_DEPTH = 64
 MAX_YAML_NODES = 2_000_000
 MAX_YAML_BYTES = 64 * 1024 * 1024
@@ -38,11 +41,14 @@ def load_yaml(text: str, label: str, error: type[HaiaError] = HaiaError) -> Any:
                     f"{MAX_YAML_BYTES // 2**20} MiB)")
     try:
         _scan(text, label, error)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SafeLoader)  # a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "maximum nesting depth" in problem:  # libyaml's own limit, met while reading ahead
+            raise error(f"{label}:{where}: nested more than {MAX_YAML_DEPTH} levels deep") \
+                from None
         raise error(f"{label}:{where}: invalid YAML: {problem}") from None
     except RecursionError:
         raise error(f"{label}: YAML nested too deeply") from None
@@ -51,7 +57,7 @@ def load_yaml(text: str, label: str, error: type[HaiaError] = HaiaError) -> Any:
 def _scan(text: str, label: str, error: type[HaiaError]) -> None:
     sizes: dict[str, int] = {}
     stack: list[list[Any]] = [[None, 0]]  # [anchor, expanded node count]
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=_SafeLoader):
         if isinstance(event, yaml.CollectionStartEvent):
             stack.append([event.anchor, 1])
             if len(stack) - 1 > MAX_YAML_DEPTH:
