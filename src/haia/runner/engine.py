@@ -1,7 +1,8 @@
 """Execution engine: send every (item, sample) to a model with bounded concurrency and retries.
 
-A fixed pool of ``concurrency`` worker tasks pulls work from a queue (cheaper than one task per
-item). Transient failures (HTTP 429/5xx, timeouts, dropped connections) are retried with
+A fixed pool of ``concurrency`` worker tasks pulls work from a bounded queue that a feeder fills
+from the lazily made plan (cheaper than one task per item, and memory does not grow with the
+suite). Transient failures (HTTP 429/5xx, timeouts, dropped connections) are retried with
 exponential backoff and full jitter, honouring Retry-After. Each outcome is handed to the run
 store the moment it arrives.
 """
@@ -11,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import Protocol, TypeVar
 
 from haia.errors import HaiaError
 from haia.models.base import (
@@ -28,6 +31,24 @@ from haia.runner.store import ResponseRecord, RunStore
 from haia.suites.answer_schema import response_format
 from haia.suites.model import Item, Suite
 from haia.suites.render import render_messages
+
+FEED_CHUNK = 512  # units looked up in the cache and queued at a time
+
+T = TypeVar("T")
+
+
+class WorkUnits(Protocol):
+    """Work units with a known count (a :class:`Plan`, or a list)."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[WorkUnit]: ...
+
+
+def _chunks(values: Iterable[T], size: int) -> Iterator[list[T]]:
+    it = iter(values)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 @dataclass(frozen=True)
@@ -78,23 +99,37 @@ class GenerationParams:
     structured: bool = False
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Every (item, sample) request of a run, in suite order, made as it is iterated: a run of
+    100,000 items never holds 100,000 rendered requests."""
+
+    items: Sequence[Item]
+    identity: str
+    params: GenerationParams
+    max_tokens: int
+
+    def __len__(self) -> int:
+        return len(self.items) * self.params.samples
+
+    def __iter__(self) -> Iterator[WorkUnit]:
+        params = self.params
+        for item in self.items:
+            messages = render_messages(item)
+            constraint = response_format(item) if params.structured else None
+            extra = {"response_format": constraint} if constraint else {}
+            for sample in range(params.samples):
+                request = GenerationRequest(messages=messages, temperature=params.temperature,
+                                            max_tokens=self.max_tokens,
+                                            seed=params.seed + sample, extra=extra)
+                yield WorkUnit(item, sample, request, request_key(self.identity, request, sample))
+
+
 def plan(suite: Suite, adapter: ModelAdapter, params: GenerationParams,
-         limit: int | None = None) -> list[WorkUnit]:
-    """Every (item, sample) request of a run, in suite order."""
+         limit: int | None = None) -> Plan:
+    """Every (item, sample) request of a run, in suite order (made lazily)."""
     items = suite.items if limit is None else suite.items[:limit]
-    max_tokens = suite.meta.max_tokens or params.max_tokens
-    identity = adapter.identity()
-    units = []
-    for item in items:
-        messages = render_messages(item)
-        constraint = response_format(item) if params.structured else None
-        extra = {"response_format": constraint} if constraint else {}
-        for sample in range(params.samples):
-            request = GenerationRequest(messages=messages, temperature=params.temperature,
-                                        max_tokens=max_tokens, seed=params.seed + sample,
-                                        extra=extra)
-            units.append(WorkUnit(item, sample, request, request_key(identity, request, sample)))
-    return units
+    return Plan(items, adapter.identity(), params, suite.meta.max_tokens or params.max_tokens)
 
 
 @dataclass
@@ -115,28 +150,39 @@ class Runner:
         self.progress = Progress()
         self._rng = random.Random(self.seed)
 
-    async def run(self, units: list[WorkUnit]) -> Progress:
-        """Send every unit not yet done in this run; return the counters."""
+    async def run(self, units: WorkUnits) -> Progress:
+        """Send every unit not yet done in this run; return the counters. ``units`` is read as
+        it is sent, through a bounded queue, a chunk at a time."""
         done = self.store.done_keys(self.run_id)
-        pending = [u for u in units if (u.item.id, u.sample) not in done]
         self.progress.total = len(units)
-        self.progress.done = len(units) - len(pending)
-        if self.use_cache and pending:
-            pending = self._serve_from_cache(pending)
+        self.progress.done = min(len(done), self.progress.total)
         self._notify()
-        queue: asyncio.Queue[WorkUnit] = asyncio.Queue()
-        for unit in pending:
-            queue.put_nowait(unit)
-        workers = [asyncio.create_task(self._worker(queue))
-                   for _ in range(min(self.concurrency, len(pending)))]
+        queue: asyncio.Queue[WorkUnit | None] = asyncio.Queue(maxsize=2 * self.concurrency)
+        n_workers = max(1, min(self.concurrency, self.progress.total - self.progress.done))
+        tasks = [asyncio.create_task(self._feed(units, done, queue, n_workers))]
+        tasks += [asyncio.create_task(self._worker(queue)) for _ in range(n_workers)]
         try:
-            await asyncio.gather(*workers)
+            await asyncio.gather(*tasks)
         finally:
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             self.store.flush()
         return self.progress
+
+    async def _feed(self, units: Iterable[WorkUnit], done: set[tuple[str, int]],
+                    queue: asyncio.Queue[WorkUnit | None], n_workers: int) -> None:
+        """Put the units still to send on the queue (answered ones from the cache first), then
+        one stop mark per worker."""
+        for chunk in _chunks((u for u in units if (u.item.id, u.sample) not in done),
+                             FEED_CHUNK):
+            if self.use_cache:
+                chunk = self._serve_from_cache(chunk)
+                self._notify()
+            for unit in chunk:
+                await queue.put(unit)
+        for _ in range(n_workers):
+            await queue.put(None)
 
     def _serve_from_cache(self, pending: list[WorkUnit]) -> list[WorkUnit]:
         hits = self.store.cached(u.key for u in pending)
@@ -154,11 +200,10 @@ class Runner:
             self.progress.cached += 1
         return rest
 
-    async def _worker(self, queue: asyncio.Queue[WorkUnit]) -> None:
+    async def _worker(self, queue: asyncio.Queue[WorkUnit | None]) -> None:
         while True:
-            try:
-                unit = queue.get_nowait()
-            except asyncio.QueueEmpty:
+            unit = await queue.get()
+            if unit is None:
                 return
             record = await self._send(unit)
             self.store.write(record)

@@ -7,7 +7,7 @@ the field, e.g. ``starter.yaml: item 'cardio-003': field 'answer': 'F' is not on
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
@@ -155,9 +155,21 @@ def _parse_yaml(path: Path, label: str) -> Any:
 
 def _read_jsonl(
     path: Path, label: str, *, meta_line: bool = True
-) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+) -> tuple[dict[str, Any], Iterator[tuple[str, Any]]]:
+    """The metadata line and the items of a JSONL suite; the items are read as they are
+    validated, so a 100,000-line file is never held as raw dicts and items at once."""
+    records = _jsonl_records(path, label)
     meta: dict[str, Any] = {}
-    raw_items: list[tuple[str, Any]] = []
+    if meta_line:
+        number, record = next(records, (1, None))
+        if not isinstance(record, dict) or "suite" not in record:
+            raise SuiteError(f"{label}: line {number}: the first line must be "
+                             '{"suite": {...metadata...}}')
+        meta = record["suite"]
+    return meta, ((f"line {number}", record) for number, record in records)
+
+
+def _jsonl_records(path: Path, label: str) -> Iterator[tuple[int, Any]]:
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
@@ -168,23 +180,13 @@ def _read_jsonl(
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line)
+                    yield number, json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise SuiteError(f"{label}: line {number}: invalid JSON: {exc.msg}") from None
                 except RecursionError:
                     raise SuiteError(f"{label}: line {number}: JSON nested too deeply") from None
-                if meta_line and not meta and not raw_items:
-                    if not isinstance(record, dict) or "suite" not in record:
-                        raise SuiteError(
-                            f"{label}: line {number}: the first line must be "
-                            '{"suite": {...metadata...}}'
-                        )
-                    meta = record["suite"]
-                    continue
-                raw_items.append((f"line {number}", record))
         except UnicodeDecodeError:
             raise SuiteError(f"{label}: not a UTF-8 text file") from None
-    return meta, raw_items
 
 
 def _validate_meta(raw: Any, label: str) -> SuiteMeta:
@@ -234,7 +236,7 @@ def _data_url(base: Path, relative: str, who: str, label: str) -> str:
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
-def _validate_items(raw_items: list[tuple[str, Any]], label: str,
+def _validate_items(raw_items: Iterable[tuple[str, Any]], label: str,
                     base: Path | None = None) -> Iterator[Item]:
     seen: dict[str, str] = {}
     for where, raw in raw_items:
