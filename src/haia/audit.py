@@ -250,7 +250,7 @@ def score_responses(suite: Suite, responses: list[ResponseRecord]) -> list[Score
                 rows.append(ScoreRow(
                     suite=suite.name, item_id=item.id, sample=response.sample,
                     metric=score.metric, value=score.value, label=score.label,
-                    attributes=dict(item.attributes), family=item.family, variant=item.variant,
+                    attributes=item.attributes, family=item.family, variant=item.variant,
                     kind=str(score.detail.get("kind", "binary")),
                     relevant=frozenset(score.detail.get("relevant", ()))))
     return rows

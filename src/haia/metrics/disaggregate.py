@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from haia.metrics.stats import resampled_means
 from haia.metrics.table import MetricRow, ScoreRow
 
 OVERALL = ("overall", "all")
@@ -20,16 +21,16 @@ def bootstrap_ci(values: np.ndarray, *, seed: int, resamples: int = 2000,
     if values.size == 1 or np.all(values == values[0]):
         return (float(values[0]), float(values[0]))
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, values.size, size=(resamples, values.size))
-    means = values[idx].mean(axis=1)
+    means = resampled_means(values, rng, resamples)
     alpha = (1 - level) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
     return float(low), float(high)
 
 
-def _groups(row: ScoreRow, attributes: Iterable[str] | None) -> Iterable[tuple[str, str]]:
+def _groups(item_attributes: dict[str, str],
+            attributes: Iterable[str] | None) -> Iterable[tuple[str, str]]:
     yield OVERALL
-    for attribute, group in row.attributes.items():
+    for attribute, group in item_attributes.items():
         if attributes is None or attribute in attributes:
             yield attribute, group
 
@@ -42,15 +43,19 @@ def disaggregate(rows: Iterable[ScoreRow], *, seed: int = 0,
     of one item are not K independent observations.
     """
     wanted = set(attributes) if attributes is not None else None
-    per_item: dict[tuple[str, str, str, str, str], list[float | None]] = defaultdict(list)
+    # one entry per (metric, item), not per (metric, item, group): 100,000 items stay small
+    per_item: dict[tuple[str, str, str], tuple[list[float | None], dict[str, str]]] = {}
     for row in rows:
-        for attribute, group in _groups(row, wanted):
-            per_item[(row.suite, row.metric, attribute, group, row.item_id)].append(row.value)
+        entry = per_item.get((row.suite, row.metric, row.item_id))
+        if entry is None:
+            entry = per_item[(row.suite, row.metric, row.item_id)] = ([], row.attributes)
+        entry[0].append(row.value)
     cells: dict[tuple[str, str, str, str], list[float | None]] = defaultdict(list)
-    for (suite, metric, attribute, group, _item), values in per_item.items():
+    for (suite, metric, _item), (values, item_attributes) in per_item.items():
         known = [v for v in values if v is not None]
-        cells[(suite, metric, attribute, group)].append(
-            float(np.mean(known)) if known else None)
+        mean = float(np.mean(known)) if known else None
+        for attribute, group in _groups(item_attributes, wanted):
+            cells[(suite, metric, attribute, group)].append(mean)
     out = []
     for number, ((suite, metric, attribute, group), values) in enumerate(sorted(cells.items())):
         known = np.array([v for v in values if v is not None], dtype=float)

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: an audit of 100,000 items holds 300,000 of these
 class ScoreRow:
     """One scored outcome of one response, with the item's grouping attributes."""
 
