@@ -49,6 +49,7 @@ bench: install-dev
 	$(BIN)/python bench/http_clients.py
 	$(BIN)/python bench/embedded_model.py
 	$(BIN)/python bench/graders.py
+	$(BIN)/python bench/audit_memory.py
 
 # Re-resolve every dependency afresh and rewrite the pins (then run make test).
 lock:
