@@ -24,6 +24,7 @@ from rich.table import Table
 from haia import __version__
 from haia.errors import HaiaError
 from haia.models.base import FatalModelError
+from haia.models.registry import DEFAULT_MODEL, usage_line
 
 app = typer.Typer(
     name="haia", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -75,7 +76,7 @@ def _refuse_ignored_on_resume(ctx: typer.Context) -> None:
 def audit(
     ctx: typer.Context,
     model: Annotated[str | None, typer.Option(
-        help="builtin:NAME | openai:MODEL@BASE_URL | hf:PATH  [default: builtin:smollm2]")] = None,
+        help=f"{usage_line()}  [default: {DEFAULT_MODEL}]")] = None,
     suite: Annotated[str | None, typer.Option(
         help="A bundled suite name or the path of a suite file  [default: starter]")] = None,
     out: Annotated[Path | None, typer.Option(
