@@ -15,7 +15,7 @@ from haia.errors import HaiaError
 from haia.findings.failures import failure_finding, summarise_failures
 from haia.findings.judge import gap_thresholds, judge, judge_gaps, load_thresholds
 from haia.findings.model import Finding
-from haia.metrics.derived import compute_derived
+from haia.metrics.aggregators import AggregationContext, aggregate
 from haia.metrics.disaggregate import disaggregate
 from haia.metrics.equity import Comparison, analyse_equity
 from haia.metrics.fairness import disparities
@@ -26,7 +26,7 @@ from haia.models.base import ModelAdapter
 from haia.models.registry import DEFAULT_MODEL, ModelOptions, create_adapter
 from haia.runner.engine import GenerationParams, Progress, RetryPolicy, Runner, plan
 from haia.runner.store import ResponseRecord, RunRecord, RunStore, now_iso
-from haia.scoring.base import get_scorer
+from haia.scoring.base import get_scorer, score_now
 from haia.suites.counterfactual import variant_descriptors
 from haia.suites.loader import load_suite
 from haia.suites.model import Suite
@@ -246,7 +246,7 @@ def score_responses(suite: Suite, responses: list[ResponseRecord]) -> list[Score
         if item is None or response.status != "ok":
             continue
         for name in suite.scorers_for(item):
-            for score in get_scorer(name)(item, response.text or ""):
+            for score in score_now(get_scorer(name), item, response.text or ""):
                 rows.append(ScoreRow(
                     suite=suite.name, item_id=item.id, sample=response.sample,
                     metric=score.metric, value=score.value, label=score.label,
@@ -264,8 +264,7 @@ def assemble(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
 
     responses = store.responses(run_id)
     scores = score_responses(suite, responses)
-    metrics: list[MetricRow] = disaggregate(scores, seed=config.seed)
-    metrics += compute_derived(suite.meta.metrics, scores, config.seed)
+    metrics: list[MetricRow] = aggregate(AggregationContext(suite, scores, config.seed))
     judged = store.meta(run_id, "judge")
     if judged:
         from haia.metrics.agreement import grader_agreement, judge_scores

@@ -48,3 +48,7 @@ def describe_unexpected(exc: BaseException) -> str | None:
         first = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
         return f"database error: {first}"
     return None
+
+
+class RegistrationError(HaiaError):
+    """A plug-in (scorer, aggregator, model adapter) was registered under a name already taken."""

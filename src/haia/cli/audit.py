@@ -12,6 +12,7 @@ from rich.table import Table
 from haia.cli.common import console, err, progress_bar
 from haia.errors import HaiaError
 from haia.models.base import FatalModelError
+from haia.models.registry import DEFAULT_MODEL, usage_line
 
 # Options a resumed run takes from the run as it was started; given again they would be ignored.
 RESUME_FIXED = ("model", "suite", "out", "concurrency", "seed", "limit", "samples", "temperature",
@@ -52,7 +53,7 @@ def register(app: typer.Typer) -> None:
 def audit(
     ctx: typer.Context,
     model: Annotated[str | None, typer.Option(
-        help="builtin:NAME | openai:MODEL@BASE_URL | hf:PATH  [default: builtin:smollm2]")] = None,
+        help=f"{usage_line()}  [default: {DEFAULT_MODEL}]")] = None,
     suite: Annotated[str | None, typer.Option(
         help="A bundled suite name or the path of a suite file  [default: starter]")] = None,
     out: Annotated[Path | None, typer.Option(

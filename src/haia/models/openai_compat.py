@@ -24,6 +24,7 @@ from haia.models.base import (
     Usage,
 )
 from haia.models.http import ConnectionPool, HttpError
+from haia.models.registry import ModelOptions, adapter
 from haia.validate import check_header
 
 TRANSIENT_STATUSES = {408, 409, 425, 429}
@@ -184,3 +185,15 @@ class OpenAICompatAdapter:
 
     async def aclose(self) -> None:
         await self._pool.aclose()
+
+
+@adapter("openai", modalities={"text", "data", "image"}, local=False,
+         usage="openai:MODEL@BASE_URL")
+def _create(rest: str, options: ModelOptions) -> OpenAICompatAdapter:
+    model, sep, base_url = rest.partition("@")
+    if not sep or not model or not base_url.startswith(("http://", "https://")):
+        raise ModelSpecError(f"bad model spec 'openai:{rest}': expected "
+                             "openai:MODEL@http(s)://HOST/v1")
+    return OpenAICompatAdapter(model, base_url.rstrip("/"), api_key_env=options.api_key_env,
+                               headers=options.headers, max_connections=options.max_connections,
+                               timeout=options.timeout)

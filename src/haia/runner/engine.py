@@ -215,6 +215,12 @@ class Runner:
             self._notify()
 
     async def _send(self, unit: WorkUnit) -> ResponseRecord:
+        accepts = getattr(self.adapter, "modalities", None)
+        missing = unit.item.modalities - set(accepts) if accepts else set()
+        if missing:  # checked before sending: the model declared it cannot take this input
+            return self._record(unit, "skipped", attempts=0,
+                                error=f"{self.adapter.spec} takes no {', '.join(sorted(missing))} "
+                                      f"input (it takes {', '.join(sorted(accepts))})")
         attempt = 0
         while True:
             attempt += 1

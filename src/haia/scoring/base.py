@@ -1,12 +1,17 @@
 """Scorers turn (item, response text) into scores. Pure functions, registered by name.
 
-A new scorer is one new module in ``haia.scoring`` that decorates a function with
-``@register("name")``; suites name the scorers their items use.
+A new scorer is one new module in ``haia.scoring`` (or any module imported before the audit)
+that decorates a function with ``@scorer("name")`` (alias ``@register``); suites name the scorers
+their items use. A scorer may be ``async`` (a model-graded scorer is an ordinary scorer):
+:func:`run_scorer` awaits it, :func:`score_now` runs either kind from synchronous code.
+Registering a name twice is a :class:`~haia.errors.RegistrationError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +34,7 @@ class Score:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-ScorerFn = Callable[[Item, str], list[Score]]
+ScorerFn = Callable[[Item, str], "list[Score] | Awaitable[list[Score]]"]
 
 _SCORERS: dict[str, ScorerFn] = {}
 _METRICS: dict[str, tuple[str, ...]] = {}
@@ -43,11 +48,43 @@ def register(name: str, metrics: tuple[str, ...] = ()) -> Callable[[ScorerFn], S
     """
 
     def wrap(fn: ScorerFn) -> ScorerFn:
+        old = _SCORERS.get(name)
+        if old is not None and _origin(old) != _origin(fn):
+            from haia.errors import RegistrationError
+
+            raise RegistrationError(f"scorer {name!r} is already registered "
+                                    f"(by {_origin(old)}); choose another name")
         _SCORERS[name] = fn
         _METRICS[name] = tuple(metrics)
         return fn
 
     return wrap
+
+
+scorer = register
+
+
+def _origin(fn: Callable[..., Any]) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}"
+
+
+async def run_scorer(fn: ScorerFn, item: Item, text: str) -> list[Score]:
+    """The scores of ``fn`` for ``text`` (awaited when ``fn`` is async)."""
+    result = fn(item, text)
+    if inspect.isawaitable(result):
+        result = await result
+    return list(result)  # type: ignore[arg-type]
+
+
+def score_now(fn: ScorerFn, item: Item, text: str) -> list[Score]:
+    """:func:`run_scorer` from synchronous code (outside a running event loop)."""
+    result = fn(item, text)
+    if inspect.isawaitable(result):
+        async def wait() -> Any:
+            return await result
+
+        result = asyncio.run(wait())
+    return list(result)  # type: ignore[arg-type]
 
 
 def scorer_metrics(name: str) -> tuple[str, ...]:

@@ -139,13 +139,13 @@ def _check_patterns(item: Item, report: SuiteCheck) -> None:
 
 
 def _grade(suite: Suite, item: Item, text: str) -> dict[str, float | None]:
-    from haia.scoring.base import get_scorer
+    from haia.scoring.base import get_scorer, score_now
 
     values: dict[str, float | None] = {}
     for name in suite.scorers_for(item):
         if name == "refusal":
             continue
-        for score in get_scorer(name)(item, text):
+        for score in score_now(get_scorer(name), item, text):
             values.setdefault(score.metric, score.value)
     return values
 
