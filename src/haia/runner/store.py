@@ -326,27 +326,39 @@ class RunStore:
         self.close()
 
 
+WRITE_QUEUE = 4096  # records waiting for the writer at most (the runner waits beyond that)
+WRITE_BATCH = 1024  # records committed per transaction at most
+
+
 class _Writer:
-    """A thread that upserts queued response records, committing each batch as it drains."""
+    """A thread that upserts queued response records, committing each batch as it drains. The
+    queue is bounded, so a writer slower than a zero-latency model holds back the runner instead
+    of holding the run in memory."""
 
     _STOP = object()
 
     def __init__(self, path: Path, cipher: Cipher | None = None) -> None:
         self._cipher = cipher
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=WRITE_QUEUE)
         self._conn = _connect(path)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="haia-store", daemon=True)
         self._thread.start()
 
     def put(self, record: ResponseRecord) -> None:
-        if self._error is not None:
-            raise HaiaError(f"the run store failed: {self._error}")
-        self._queue.put(record)
+        while True:
+            if self._error is not None:
+                raise HaiaError(f"the run store failed: {self._error}")
+            try:
+                self._queue.put(record, timeout=1.0)
+                return
+            except queue.Full:
+                if not self._thread.is_alive():
+                    raise HaiaError("the run store's writer stopped") from None
 
     def _drain(self) -> Iterator[Any]:
         yield self._queue.get()
-        while True:
+        for _ in range(WRITE_BATCH - 1):
             try:
                 yield self._queue.get_nowait()
             except queue.Empty:
