@@ -6,14 +6,16 @@ from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from haia.errors import HaiaError
 from haia.findings.model import Finding, Severity
-from haia.metrics.equity import Comparison
 from haia.metrics.table import MetricRow, ScoreRow
+
+if TYPE_CHECKING:
+    from haia.metrics.equity import Comparison
 
 EVIDENCE_LIMIT = 25
 

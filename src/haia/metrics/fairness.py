@@ -32,9 +32,12 @@ def per_item_values(rows: list[ScoreRow], metric: str, attribute: str
 
 def metric_frame(rows: list[ScoreRow], metric: str, attribute: str) -> Any:
     """A Fairlearn MetricFrame of the mean of ``metric`` by ``attribute`` group."""
+    return _frame(*per_item_values(rows, metric, attribute))
+
+
+def _frame(groups: list[str], values: np.ndarray) -> Any:
     from fairlearn.metrics import MetricFrame
 
-    groups, values = per_item_values(rows, metric, attribute)
     return MetricFrame(metrics={"mean": lambda y_true, y_pred: float(np.mean(y_pred))},
                        y_true=values, y_pred=values,
                        sensitive_features=np.array(groups, dtype=object))
@@ -43,14 +46,18 @@ def metric_frame(rows: list[ScoreRow], metric: str, attribute: str) -> Any:
 def disparities(rows: list[ScoreRow], min_groups: int = 2) -> list[dict[str, Any]]:
     """For every (metric, attribute) with at least two groups: by-group means, the largest
     difference between groups and the smallest ratio, as Fairlearn computes them."""
-    pairs = {(r.suite, r.metric, a) for r in rows if r.value is not None for a in r.attributes}
+    by_metric: dict[tuple[str, str], list[ScoreRow]] = defaultdict(list)
+    for row in rows:
+        if row.value is not None:
+            by_metric[(row.suite, row.metric)].append(row)
+    pairs = {(s, m, a) for (s, m), subset in by_metric.items() for r in subset
+             for a in r.attributes}
     out = []
     for suite, metric, attribute in sorted(pairs):
-        subset = [r for r in rows if r.suite == suite]
-        groups, _ = per_item_values(subset, metric, attribute)
+        groups, values = per_item_values(by_metric[(suite, metric)], metric, attribute)
         if len(set(groups)) < min_groups:
             continue
-        frame = metric_frame(subset, metric, attribute)
+        frame = _frame(groups, values)
         by_group = {str(k): float(v) for k, v in frame.by_group["mean"].items()}
         ratio = frame.ratio(method="between_groups")["mean"]
         out.append({"suite": suite, "metric": metric, "attribute": attribute,

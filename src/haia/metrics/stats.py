@@ -10,7 +10,6 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
 
 EXACT_LIMIT = 16  # sign-flip permutation test enumerated exactly up to this many non-zero pairs
 MONTE_CARLO = 20_000
@@ -20,6 +19,8 @@ def mcnemar_exact(b: int, c: int) -> float:
     """Two-sided exact McNemar p-value from the discordant counts ``b`` (yes/no), ``c`` (no/yes)."""
     if b + c == 0:
         return 1.0
+    from scipy import stats  # imported when first needed: it is most of an audit's start-up
+
     return float(stats.binomtest(min(b, c), b + c, 0.5).pvalue)
 
 
@@ -58,10 +59,12 @@ def wilcoxon_p(diffs: np.ndarray) -> float:
     d = d[d != 0]
     if len(d) == 0:
         return 1.0
+    from scipy import stats
+
     return float(stats.wilcoxon(d, zero_method="wilcox").pvalue)
 
 
-BOOTSTRAP_BLOCK = 4_000_000  # resampled values drawn at once (32 MB of indices)
+BOOTSTRAP_BLOCK = 1_000_000  # resampled values drawn at once (8 MB of indices)
 
 
 def resampled_means(values: np.ndarray, rng: np.random.Generator,

@@ -111,7 +111,13 @@ def scorer_names() -> list[str]:
     return sorted(_SCORERS)
 
 
+_BUILTIN_LOADED: list[bool] = []
+
+
 def _load_builtin() -> None:
+    """Import the bundled scorer modules (once: ``get_scorer`` is called for every answer)."""
+    if _BUILTIN_LOADED:
+        return
     import importlib
     import pkgutil
 
@@ -120,3 +126,4 @@ def _load_builtin() -> None:
     for info in pkgutil.iter_modules(package.__path__):
         if info.name != "base":
             importlib.import_module(f"haia.scoring.{info.name}")
+    _BUILTIN_LOADED.append(True)

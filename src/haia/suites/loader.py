@@ -239,6 +239,7 @@ def _data_url(base: Path, relative: str, who: str, label: str) -> str:
 def _validate_items(raw_items: Iterable[tuple[str, Any]], label: str,
                     base: Path | None = None) -> Iterator[Item]:
     seen: dict[str, str] = {}
+    shared: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
     for where, raw in raw_items:
         name = raw.get("id") if isinstance(raw, dict) else None
         who = f"item {name!r}" if isinstance(name, str) and name else where
@@ -253,7 +254,16 @@ def _validate_items(raw_items: Iterable[tuple[str, Any]], label: str,
         if item.id in seen:
             raise SuiteError(f"{label}: {who}: duplicate id (first used by {seen[item.id]})")
         seen[item.id] = where
+        _share_attributes(item, shared)
         yield item
+
+
+def _share_attributes(item: Item, shared: dict[tuple[tuple[str, str], ...], dict[str, str]]
+                      ) -> None:
+    """Items of one population group hold one attributes mapping between them (no code mutates
+    it; the model is frozen): a 100,000-item suite has a few dozen groups, not 100,000 dicts."""
+    key = tuple(item.attributes.items())
+    item.__dict__["attributes"] = shared.setdefault(key, item.attributes)
 
 
 def _describe(exc: ValidationError) -> str:
