@@ -13,7 +13,9 @@ OpenAI-compatible server (its own process, answering every request after ``--lat
 - **Inspect** (UK AISI's ``inspect_ai``, installed with its pinned versions from
   ``bench/inspect-requirements.txt`` into ``bench/.venv-inspect`` on first use): ``inspect eval``
   of a task with the same prompts (rendered by haia), ``generate()`` and an ``includes()``
-  scorer, ``--max-connections c``, wall time from spawn to exit.
+  scorer, ``--max-connections c``, chat completions (``-M responses_api=false``: the server
+  speaks chat completions), ``--display none``, wall time from spawn to exit; the bench checks
+  that the log holds every sample.
 
     python bench/audit_scale.py [--sizes 2000 20000] [--concurrency 16 64 256] [--latency 0.05]
                                 [--ray-concurrency 64] [--inspect-sizes 2000] [--no-inspect]
@@ -32,7 +34,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
+
+from harness_overhead import start_server
 
 from haia.suites.loader import load_suite
 from haia.suites.render import render_messages
@@ -55,18 +60,6 @@ def big():
     return Task(dataset=[Sample(id=r["id"], input=r["input"], target=r["target"]) for r in rows],
                 solver=generate(), scorer=includes())
 '''
-
-
-def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "haia.testing.openai_server", "--port", "0", "--latency",
-         str(latency), "--answer", "The answer is B."], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    if not url.startswith("http"):
-        proc.kill()
-        raise SystemExit(f"server did not start: {url!r}")
-    return proc, url
 
 
 def request_bodies(suite_path: Path) -> list[bytes]:
@@ -101,9 +94,10 @@ async def raw_sockets(url: str, bodies: list[bytes], concurrency: int) -> float:
     return time.perf_counter() - start
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env})
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env},
+                            cwd=cwd)
     wall = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])}... failed:\n{result.stderr[-2000:]}")
@@ -123,8 +117,10 @@ def inspect_python() -> Path:
     if not python.exists():
         print(f"installing Inspect into {INSPECT_VENV} (first use)...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(INSPECT_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "-r",
-                        str(INSPECT_PINS)], check=True)
+        done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "-r",
+                               str(INSPECT_PINS)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"installing Inspect failed:\n{done.stderr[-2000:]}")
     return python
 
 
@@ -142,10 +138,17 @@ def inspect_eval(url: str, bodies: list[bytes], suite: Path, concurrency: int,
     task.write_text(INSPECT_TASK.format(path=str(data)))
     inspect = inspect_python().parent / "inspect"
     logs = Path(tempfile.mkdtemp(dir=work))
-    return timed([str(inspect), "eval", str(task), "--model", "openai/m", "--max-connections",
-                  str(concurrency), "--max-tokens", "8", "--display", "none", "--log-dir",
-                  str(logs)], {"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "unused",
-                               "INSPECT_LOG_DIR": str(logs)})
+    wall = timed([str(inspect), "eval", task.name, "--model", "openai/m", "-M",
+                  "responses_api=false", "--max-connections", str(concurrency), "--max-tokens",
+                  "8", "--display", "none", "--log-dir", str(logs)],
+                 {"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "unused",
+                  "INSPECT_LOG_DIR": str(logs)}, cwd=work)
+    # the .eval log is a zip with one entry per finished sample (names readable without zstd)
+    finished = sum(len([n for n in zipfile.ZipFile(log).namelist() if n.startswith("samples/")])
+                   for log in logs.glob("*.eval"))
+    if finished != len(bodies):
+        raise SystemExit(f"Inspect finished {finished} of {len(bodies)} samples")
+    return wall
 
 
 def add(rows: list[tuple[int, int, str, float, float]], n: int, c: int, who: str, wall: float,
@@ -163,7 +166,7 @@ def main() -> None:
     parser.add_argument("--inspect-sizes", type=int, nargs="*", default=[2000])
     parser.add_argument("--no-inspect", action="store_true")
     args = parser.parse_args()
-    server, url = start_server(args.latency)
+    server, url = start_server(args.latency, "The answer is B.")
     rows: list[tuple[int, int, str, float, float]] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -25,11 +25,12 @@ from haia.runner.store import RunRecord, RunStore, now_iso
 from haia.suites.model import Item, Suite, SuiteMeta
 
 
-def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
+def start_server(latency: float, answer: str | None = None) -> tuple[subprocess.Popen[str], str]:
     """The scripted server in a separate process; returns it and its base URL."""
+    extra = ["--answer", answer] if answer is not None else []
     proc = subprocess.Popen(
         [sys.executable, "-m", "haia.testing.openai_server", "--port", "0",
-         "--latency", str(latency)], stdout=subprocess.PIPE, text=True)
+         "--latency", str(latency), *extra], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
     if not url.startswith("http"):

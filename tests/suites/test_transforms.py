@@ -39,7 +39,8 @@ def test_reorder_moves_every_option_and_reletters_the_answer() -> None:
 
 def test_expansion_is_deterministic_and_complete() -> None:
     spec = {"from": "starter", "transforms": ["typo", "reorder"], "limit": 5}
-    first, second = expand_derived(spec), expand_derived(spec)
+    source = load_suite(spec["from"])
+    first, second = expand_derived(spec, source), expand_derived(spec, source)
     assert first == second
     assert [i["id"] for i in first[:3]] == ["starter-001:original", "starter-001:typo",
                                             "starter-001:reorder"]

@@ -19,15 +19,20 @@ from haia.metrics.table import ScoreRow
 def per_item_values(rows: list[ScoreRow], metric: str, attribute: str
                     ) -> tuple[list[str], np.ndarray]:
     """(group per item, mean value per item) for ``metric`` over items carrying ``attribute``."""
-    values: dict[tuple[str, str], list[float]] = defaultdict(list)
+    sums: dict[tuple[str, str], list[float]] = {}
     for row in rows:
         if row.metric != metric or row.value is None:
             continue
         group = "all" if attribute == "overall" else row.attributes.get(attribute)
         if group is not None:
-            values[(row.item_id, group)].append(float(row.value))
-    keys = sorted(values)
-    return [g for _, g in keys], np.array([np.mean(values[k]) for k in keys], dtype=float)
+            acc = sums.get((row.item_id, group))
+            if acc is None:
+                sums[(row.item_id, group)] = [float(row.value), 1.0]
+            else:
+                acc[0] += float(row.value)
+                acc[1] += 1.0
+    keys = sorted(sums)
+    return [g for _, g in keys], np.array([sums[k][0] / sums[k][1] for k in keys], dtype=float)
 
 
 def metric_frame(rows: list[ScoreRow], metric: str, attribute: str) -> Any:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
+
+from haia.canonical import canonical_hash
+from haia.errors import HaiaError
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,12 @@ class GenerationResponse:
     model: str | None = None
 
 
-class ModelError(Exception):
-    """A generation failed. ``transient`` errors are retried by the runner."""
+class ModelError(HaiaError):
+    """A generation failed. ``transient`` errors are retried by the runner; one that escapes a
+    command is one line and exit code 3 (the model, not the user's input, failed)."""
 
     transient: bool = False
+    exit_code = 3
 
     def __init__(self, message: str, *, status: int | None = None,
                  retry_after: float | None = None) -> None:
@@ -98,5 +101,4 @@ def request_key(identity: str, request: GenerationRequest, sample: int = 0) -> s
     """SHA-256 over (model, parameters, messages, sample index): the response-cache key."""
     payload = {"model": identity, "params": request.params(), "messages": request.messages,
                "sample": sample}
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return canonical_hash(payload)

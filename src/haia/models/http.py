@@ -18,10 +18,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from haia.errors import HaiaError
+
 MAX_HEADER_BYTES = 64 * 1024
 
 
-class HttpError(Exception):
+class HttpError(HaiaError):
     """The exchange failed before a complete response arrived.
 
     ``sent_nothing_back`` is true when the server closed the connection without a single byte of

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from haia.canonical import canonical_json
 from haia.registry import merkle
 
 __all__ = [
@@ -37,16 +38,6 @@ GENESIS = "0" * 64
 
 FIRST_SEQ = 1
 """Sequence number of the first event."""
-
-
-def canonical_json(obj: Any) -> bytes:
-    """Deterministic UTF-8 JSON: sorted keys, no spaces, non-ASCII kept; NaN/inf rejected."""
-    try:
-        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False)
-    except ValueError as exc:
-        raise ValueError(f"cannot canonicalise: {exc}") from exc
-    return text.encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from haia.atomic import atomic_write
-from haia.registry.ledger import canonical_json
+from haia.canonical import canonical_json
 
 __all__ = [
     "ALGORITHM",

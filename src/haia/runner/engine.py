@@ -27,6 +27,7 @@ from haia.models.base import (
     UnsupportedInput,
     request_key,
 )
+from haia.models.http import HttpError
 from haia.runner.store import ResponseRecord, RunStore
 from haia.suites.answer_schema import response_format
 from haia.suites.model import Item, Suite
@@ -267,7 +268,7 @@ class Sender:
                 return self._record(unit, "skipped", error=str(exc), attempts=attempt)
             except FatalModelError:
                 raise  # the run stops; this unit stays pending for --resume
-            except (TransientModelError, TimeoutError) as exc:
+            except (TransientModelError, TimeoutError, HttpError) as exc:  # transport: retried
                 if attempt > self.retry.retries:
                     reason = str(exc) or f"timed out after {self.timeout:g} s"
                     return self._record(unit, "error", error=reason, attempts=attempt)

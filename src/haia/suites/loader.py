@@ -128,10 +128,10 @@ def _read_yaml(path: Path, label: str) -> tuple[dict[str, Any], list[tuple[str, 
             raise SuiteError(f"{label}: field 'families': {exc}") from None
         raw_items += [(f"family item #{n + 1}", item) for n, item in enumerate(expanded)]
     if derive is not None:
-        from haia.suites.transforms import expand_derived
+        from haia.suites.transforms import derive_source, expand_derived
 
         try:
-            derived = expand_derived(derive)
+            derived = expand_derived(derive, load_suite(derive_source(derive)))
         except (KeyError, ValueError, TypeError) as exc:
             raise SuiteError(f"{label}: field 'derive': {exc}") from None
         raw_items += [(f"derived item #{n + 1}", item) for n, item in enumerate(derived)]

@@ -7,12 +7,12 @@ and ``attributes`` naming the population group it stands for. See ``docs/suite-f
 
 from __future__ import annotations
 
-import hashlib
-import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from haia.canonical import canonical_hash
 
 
 class Principle(StrEnum):
@@ -177,8 +177,7 @@ class Suite(BaseModel):
             "items": [_without_unset(i.model_dump(mode="json"), LATER_ITEM_FIELDS)
                       for i in self.items],
         }
-        blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return canonical_hash(payload)
 
 
 # Optional fields added after the first suite format: left out of the hash while unset, so a

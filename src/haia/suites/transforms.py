@@ -21,7 +21,10 @@ import hashlib
 import random
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from haia.suites.model import Suite
 
 # Word swaps that keep meaning in clinical questions; applied whole-word, case-preserving.
 _SYNONYMS = {
@@ -122,17 +125,25 @@ TRANSFORMS: dict[str, Callable[[dict[str, Any], random.Random], dict[str, Any]]]
 }
 
 
-def expand_derived(spec: Any) -> list[dict[str, Any]]:
-    """The items of a ``derive:`` block: originals and their perturbed copies."""
-    from haia.suites.loader import load_suite
-
+def derive_source(spec: Any) -> str:
+    """The suite a ``derive:`` block derives from (its transforms checked first)."""
     if not isinstance(spec, dict) or "from" not in spec:
         raise ValueError("expected a mapping with 'from' and 'transforms'")
-    transforms = spec.get("transforms") or list(TRANSFORMS)
-    unknown = [t for t in transforms if t not in TRANSFORMS]
+    unknown = [t for t in _transforms(spec) if t not in TRANSFORMS]
     if unknown:
         raise ValueError(f"unknown transform {unknown[0]!r} (known: {', '.join(TRANSFORMS)})")
-    source = load_suite(str(spec["from"]))
+    return str(spec["from"])
+
+
+def _transforms(spec: dict[str, Any]) -> list[str]:
+    return list(spec.get("transforms") or TRANSFORMS)
+
+
+def expand_derived(spec: Any, source: Suite) -> list[dict[str, Any]]:
+    """The items of a ``derive:`` block over the loaded suite ``source`` (the one
+    :func:`derive_source` names): originals and their perturbed copies."""
+    derive_source(spec)
+    transforms = _transforms(spec)
     limit = spec.get("limit")
     items = source.items[: int(limit)] if limit else source.items
     derived: list[dict[str, Any]] = []
