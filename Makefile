@@ -53,6 +53,7 @@ bench: install-dev
 	$(BIN)/python bench/embedded_model.py
 	$(BIN)/python bench/graders.py
 	$(BIN)/python bench/audit_memory.py
+	$(BIN)/python bench/audit_scale.py
 
 # Re-resolve every dependency afresh and rewrite the pins (then run make test).
 lock:
