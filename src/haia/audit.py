@@ -6,7 +6,7 @@ import asyncio
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +23,10 @@ from haia.metrics.sustainability import load_config as load_sustainability
 from haia.metrics.table import MetricRow, ScoreRow
 from haia.models.base import ModelAdapter
 from haia.models.registry import DEFAULT_MODEL, ModelOptions, create_adapter
+from haia.record import SampleRecord, ScoreValue
 from haia.runner.engine import GenerationParams, Progress, RetryPolicy, Runner, plan
-from haia.runner.store import ResponseRecord, RunRecord, RunStore, now_iso
-from haia.scoring.base import get_scorer, score_now
+from haia.runner.store import RunRecord, RunStore, now_iso
+from haia.scoring.base import get_scorer, run_scorer, score_now
 from haia.suites.counterfactual import variant_descriptors
 from haia.suites.loader import load_suite
 from haia.suites.model import Suite
@@ -220,7 +221,7 @@ def run_audit(
         raise HaiaError(f"--structured: {config.model} cannot constrain answers to a schema "
                         "(use builtin: or openai: models)")
     units = plan(suite, adapter, config.params(), config.limit)
-    runner = make_runner(config, adapter, store, run_id, on_progress)
+    runner = make_runner(config, adapter, store, run_id, on_progress, score=scorer_for(suite))
     if resume is None:
         stored = {k: v for k, v in asdict(config).items() if k not in BACKEND_FIELDS}
         stored["headers"] = redact_headers(config.headers)
@@ -253,12 +254,14 @@ def run_audit(
 
 
 def make_runner(config: AuditConfig, adapter: ModelAdapter, store: RunStore, run_id: str,
-                on_progress: Callable[[Progress], None] | None) -> Runner:
-    """The runner of ``config.backend``: local asyncio workers, or Ray actors."""
+                on_progress: Callable[[Progress], None] | None,
+                score: Callable[[Any, str], Any] | None = None) -> Runner:
+    """The runner of ``config.backend``: local asyncio workers, or Ray actors; ``score`` scores
+    each answer as it arrives (stored with its record)."""
     common: dict[str, Any] = dict(
         concurrency=config.concurrency, timeout=config.timeout,
         retry=RetryPolicy(retries=config.retries), use_cache=config.use_cache, seed=config.seed,
-        on_progress=on_progress)
+        on_progress=on_progress, score=score)
     if config.backend == "ray":
         from haia.runner.ray_backend import RayRunner, ray_module
 
@@ -271,13 +274,14 @@ def make_runner(config: AuditConfig, adapter: ModelAdapter, store: RunStore, run
 
 def run_judge(store: RunStore, run_id: str, suite: Suite, config: AuditConfig) -> None:
     """Grade every rubric answer of the run not yet graded with the judge model ``config.judge``
-    (stored as run meta ``judge``, so a resumed run grades only what is left)."""
+    (each verdict stored as the `judge` annotation of its record, so a resumed run grades only
+    what is left)."""
     from haia.scoring.judge import JudgeTask, grade_with_judge
 
     items = {item.id: item for item in suite.items if item.rubric}
-    done = {(r["item_id"], r["sample"]) for r in store.meta(run_id, "judge")}
-    tasks = [JudgeTask(items[r.item_id], r.sample, r.text or "")
-             for r in store.responses(run_id)
+    done = {(r["item_id"], r["sample"]) for r in judge_verdicts(store, run_id)}
+    tasks = [JudgeTask(items[r.item_id], r.sample, r.output or "")
+             for r in store.records(run_id)
              if r.status == "ok" and r.item_id in items and (r.item_id, r.sample) not in done]
     if not tasks:
         return
@@ -287,44 +291,77 @@ def run_judge(store: RunStore, run_id: str, suite: Suite, config: AuditConfig) -
         try:
             await grade_with_judge(grader, tasks, concurrency=config.concurrency,
                                    per_criterion=config.judge_per_criterion,
-                                   on_done=lambda _t, r: store.add_meta(run_id, "judge", r))
+                                   on_done=lambda _t, r: store.annotate(
+                                       run_id, r["item_id"], r["sample"], "judge", r))
         finally:
             await grader.aclose()
 
     asyncio.run(grade())
 
 
-def score_responses(suite: Suite, responses: list[ResponseRecord]) -> list[ScoreRow]:
-    """Score every successful response with its item's scorers."""
+def judge_verdicts(store: RunStore, run_id: str) -> list[dict[str, Any]]:
+    """The judge's verdicts on the run: the ``judge`` annotation of each record (and, for a run
+    judged before verdicts were annotations, the run's ``judge`` metadata)."""
+    verdicts = list(store.meta(run_id, "judge"))
+    verdicts += [r.annotations["judge"] for r in store.records(run_id)
+                 if "judge" in r.annotations]
+    return verdicts
+
+
+def score_values(scores: list[Any]) -> list[ScoreValue]:
+    """A scorer's :class:`~haia.scoring.base.Score` list as stored values."""
+    return [ScoreValue(s.metric, s.value, s.label, str(s.detail.get("kind", "binary")),
+                       tuple(s.detail.get("relevant", ()))) for s in scores]
+
+
+def scorer_for(suite: Suite) -> Callable[[Any, str], Any]:
+    """The runner's ``score`` hook: every scorer of the item, awaited, by scorer name."""
+
+    async def score(item: Any, text: str) -> dict[str, list[ScoreValue]]:
+        return {name: score_values(await run_scorer(get_scorer(name), item, text))
+                for name in suite.scorers_for(item)}
+
+    return score
+
+
+def score_records(suite: Suite, records: Iterable[SampleRecord], *,
+                  regrade: bool = False) -> list[ScoreRow]:
+    """Score rows of every successful sample record, read as they stream from the store: the
+    scores stored with the record where there are any, else its item's scorers run now (a
+    schema-1 store, or a scorer the suite names since; every scorer with ``regrade``)."""
     items = {item.id: item for item in suite.items}
     rows = []
-    for response in responses:
-        item = items.get(response.item_id)
-        if item is None or response.status != "ok":
+    for record in records:
+        item = items.get(record.item_id)
+        if item is None or record.status != "ok":
             continue
         for name in suite.scorers_for(item):
-            for score in score_now(get_scorer(name), item, response.text or ""):
+            values = None if regrade else record.scores.get(name)
+            if values is None:
+                values = score_values(score_now(get_scorer(name), item, record.output or ""))
+            for score in values:
                 rows.append(ScoreRow(
-                    suite=suite.name, item_id=item.id, sample=response.sample,
+                    suite=suite.name, item_id=item.id, sample=record.sample,
                     metric=score.metric, value=score.value, label=score.label,
                     attributes=item.attributes, family=item.family, variant=item.variant,
-                    kind=str(score.detail.get("kind", "binary")),
-                    relevant=frozenset(score.detail.get("relevant", ()))))
+                    kind=score.kind, relevant=frozenset(score.relevant)))
     return rows
 
 
 def assemble(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
-             thresholds: dict[str, Any], **extra: Any) -> tuple[dict[str, Any], list[Finding]]:
+             thresholds: dict[str, Any], *, regrade: bool = False,
+             **extra: Any) -> tuple[dict[str, Any], list[Finding]]:
     """Score, aggregate and judge a finished run into the report dict (nothing written).
-    ``extra`` goes to :func:`haia.report.build.build_report` (``system``, ``signature``...)."""
+    ``regrade`` scores the answers again; ``extra`` goes to
+    :func:`haia.report.build.build_report` (``system``, ``signature``...)."""
     from haia.metrics.equity import Comparison, analyse_equity
     from haia.metrics.fairness import disparities
     from haia.report.build import build_report
 
     responses = store.responses(run_id)
-    scores = score_responses(suite, responses)
+    scores = score_records(suite, store.records(run_id), regrade=regrade)
     metrics: list[MetricRow] = aggregate(AggregationContext(suite, scores, config.seed))
-    judged = store.meta(run_id, "judge")
+    judged = judge_verdicts(store, run_id)
     if judged:
         from haia.metrics.agreement import grader_agreement, judge_scores
 

@@ -30,7 +30,7 @@ def _formats(values: list[str] | None, known: tuple[str, ...]) -> tuple[str, ...
     return tuple(dict.fromkeys(out))
 
 
-def _load(store: Any, run_id: str, include_responses: bool = False,
+def _load(store: Any, run_id: str, include_responses: bool = False, regrade: bool = False,
           **extra: Any) -> tuple[dict[str, Any], Any]:
     """The report dict of a finished run, rebuilt from the run store."""
     from haia.audit import AuditConfig, assemble
@@ -48,7 +48,7 @@ def _load(store: Any, run_id: str, include_responses: bool = False,
         raise HaiaError(f"run {run_id}: suite {config.suite!r} has changed since the run; "
                         "its report cannot be rebuilt faithfully")
     report, _ = assemble(store, run_id, suite, config, load_thresholds(config.thresholds),
-                         **extra)
+                         regrade=regrade, **extra)
     return report, config
 
 
@@ -65,6 +65,9 @@ def report_command(
         help="Sign report.json, report.html and report.pdf with this key (name or path)")
     ] = None,
     signer: Annotated[str | None, typer.Option(help="Signer name in the signature")] = None,
+    regrade: Annotated[bool, typer.Option(
+        help="Score the stored answers again with today's scorers instead of reading the "
+             "scores stored with each record (the stored scores are kept)")] = False,
 ) -> None:
     """Rebuild the report of a finished run from the run store, in any format."""
     from haia.audit import default_out
@@ -79,7 +82,7 @@ def report_command(
     if sign_key:
         extra["signature"] = signature_block(sign_key, signer)
     with RunStore() as store:
-        report, config = _load(store, run_id, include_responses, **extra)
+        report, config = _load(store, run_id, include_responses, regrade, **extra)
     folder = out or (Path(config.out) if config.out else default_out(run_id))
     written = write_report(report, folder, formats)
     if sign_key:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Protocol, TypeVar
@@ -28,6 +28,7 @@ from haia.models.base import (
     request_key,
 )
 from haia.models.http import HttpError
+from haia.record import SampleRecord, ScoreValue
 from haia.runner.store import ResponseRecord, RunStore
 from haia.suites.answer_schema import response_format
 from haia.suites.model import Item, Suite
@@ -146,6 +147,8 @@ class Runner:
     use_cache: bool = True
     seed: int = 0
     on_progress: Callable[[Progress], None] | None = None
+    score: Callable[[Item, str], Awaitable[dict[str, list[ScoreValue]]]] | None = None
+    """Scores an answer as it arrives; the record is stored with them (see :meth:`_store`)."""
 
     def __post_init__(self) -> None:
         self.progress = Progress()
@@ -185,28 +188,32 @@ class Runner:
         for chunk in _chunks((u for u in units if (u.item.id, u.sample) not in done),
                              FEED_CHUNK):
             if self.use_cache:
-                chunk = self._serve_from_cache(chunk)
+                chunk, hits = self._serve_from_cache(chunk)
+                for unit, record in hits:
+                    await self._store(unit, record)
                 self._notify()
             for unit in chunk:
                 await queue.put(unit)
         for _ in range(n_workers):
             await queue.put(None)
 
-    def _serve_from_cache(self, pending: list[WorkUnit]) -> list[WorkUnit]:
+    def _serve_from_cache(self, pending: list[WorkUnit]
+                          ) -> tuple[list[WorkUnit], list[tuple[WorkUnit, ResponseRecord]]]:
+        """The units the cache cannot answer, and the records of those it can."""
         hits = self.store.cached(u.key for u in pending)
-        rest = []
+        rest, answered = [], []
         for unit in pending:
             hit = hits.get(unit.key)
             if hit is None:
                 rest.append(unit)
                 continue
-            self.store.write(ResponseRecord(
+            answered.append((unit, ResponseRecord(
                 self.run_id, unit.item.id, unit.sample, unit.key, "ok", text=hit.text,
                 prompt_tokens=hit.prompt_tokens, completion_tokens=hit.completion_tokens,
-                latency_ms=hit.latency_ms, attempts=0, cached=True))
+                latency_ms=hit.latency_ms, attempts=0, cached=True)))
             self.progress.done += 1
             self.progress.cached += 1
-        return rest
+        return rest, answered
 
     def _worker_count(self, pending: int) -> int:
         """How many workers pull from the queue (each takes the stop mark once)."""
@@ -217,17 +224,28 @@ class Runner:
             unit = await queue.get()
             if unit is None:
                 return
-            self._record_done(await self._send(unit))
+            await self._record_done(unit, await self._send(unit))
 
-    def _record_done(self, record: ResponseRecord) -> None:
+    async def _record_done(self, unit: WorkUnit, record: ResponseRecord) -> None:
         """Store one unit's outcome and count it."""
-        self.store.write(record)
+        await self._store(unit, record)
         self.progress.done += 1
         if record.status == "error":
             self.progress.errors += 1
         elif record.status == "skipped":
             self.progress.skipped += 1
         self._notify()
+
+    async def _store(self, unit: WorkUnit, record: ResponseRecord) -> None:
+        """Write ``record``, with its scores when the run scores answers as they arrive."""
+        if self.score is None or record.status != "ok":
+            self.store.write(record)
+            return
+        scores = await self.score(unit.item, record.text or "")
+        self.store.record(self.run_id, SampleRecord(
+            record.item_id, record.sample, record.request_hash, "ok", record.text,
+            record.prompt_tokens, record.completion_tokens, record.latency_ms / 1000,
+            attempts=record.attempts, cached=record.cached, scores=scores))
 
     def _notify(self) -> None:
         if self.on_progress is not None:

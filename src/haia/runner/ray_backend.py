@@ -133,9 +133,11 @@ class RayRunner(Runner):
                     stop = True
                     break
                 units.append(unit)
+            by_key = {(u.item.id, u.sample): u for u in units}
             try:
                 async for ref in actor.send.options(num_returns="streaming").remote(units):
-                    self._record_done(await ref)
+                    record = await ref
+                    await self._record_done(by_key[(record.item_id, record.sample)], record)
             except ray.exceptions.RayTaskError as exc:
                 cause = exc.cause
                 if isinstance(cause, HaiaError | FatalModelError):
@@ -146,6 +148,6 @@ class RayRunner(Runner):
             if stop:
                 return
 
-    def _record_done(self, record: ResponseRecord) -> None:
+    async def _record_done(self, unit: WorkUnit, record: ResponseRecord) -> None:
         self.progress.retries += max(0, record.attempts - 1) if record.status != "skipped" else 0
-        super()._record_done(record)
+        await super()._record_done(unit, record)

@@ -23,6 +23,7 @@ import json
 import os
 import queue
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from haia.errors import HaiaError
+from haia.record import SampleRecord
 
 KEY_ENV = "HAIA_STORE_KEY"
 ENCRYPTION_ENV = "HAIA_STORE_ENCRYPTION"
@@ -62,6 +64,8 @@ CREATE TABLE IF NOT EXISTS responses (
     attempts INTEGER NOT NULL DEFAULT 1,
     cached INTEGER NOT NULL DEFAULT 0,
     created TEXT NOT NULL,
+    scores TEXT,
+    annotations TEXT,
     PRIMARY KEY (run_id, item_id, sample)
 );
 CREATE INDEX IF NOT EXISTS responses_by_hash ON responses (request_hash, status);
@@ -75,6 +79,11 @@ CREATE TABLE IF NOT EXISTS run_meta (
 """
 
 DONE_STATUSES = ("ok", "skipped")
+SCHEMA_VERSION = 2  # 2: scores and annotations per response (the sample record)
+RESPONSE_COLUMNS = ("run_id, item_id, sample, request_hash, status, text, error, prompt_tokens, "
+                    "completion_tokens, latency_ms, attempts, cached, created, scores, annotations")
+INSERT_RESPONSE = (f"INSERT OR REPLACE INTO responses ({RESPONSE_COLUMNS}) "
+                   f"VALUES ({','.join('?' * 15)})")
 
 
 def haia_home() -> Path:
@@ -188,7 +197,25 @@ class ResponseRecord:
         seal = cipher.seal if cipher is not None else (lambda v: v)
         return (self.run_id, self.item_id, self.sample, self.request_hash, self.status,
                 seal(self.text), seal(self.error), self.prompt_tokens, self.completion_tokens,
-                self.latency_ms, self.attempts, int(self.cached), now_iso())
+                self.latency_ms, self.attempts, int(self.cached), now_iso(), None, None)
+
+
+@dataclass(frozen=True)
+class _SampleRow:
+    """A :class:`~haia.record.SampleRecord` of run ``run_id``, queued for the writer."""
+
+    run_id: str
+    record: SampleRecord
+
+    def row(self, cipher: Cipher | None = None) -> tuple[Any, ...]:
+        seal = cipher.seal if cipher is not None else (lambda v: v)
+        r = self.record
+        data = r.to_dict()
+        return (self.run_id, r.item_id, r.sample, r.request_hash, r.status, seal(r.output),
+                seal(r.error), r.prompt_tokens, r.completion_tokens, r.latency_s * 1000,
+                r.attempts, int(r.cached), now_iso(),
+                seal(json.dumps(data["scores"], sort_keys=True)),
+                seal(json.dumps(data["annotations"], sort_keys=True)))
 
 
 @dataclass(frozen=True)
@@ -222,9 +249,25 @@ class RunStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = _connect(self.path)
             self._conn.executescript(SCHEMA)
+            self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise HaiaError(f"cannot open the run store {self.path}: {exc}") from None
         self._writer: _Writer | None = None
+
+    def _migrate(self) -> None:
+        """Bring a schema-1 store (no scores or annotations columns) to schema 2, saying so."""
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version >= SCHEMA_VERSION:
+            return
+        columns = {r[1] for r in self._conn.execute("PRAGMA table_info(responses)")}
+        with self._conn:
+            added = [c for c in ("scores", "annotations") if c not in columns]
+            for column in added:
+                self._conn.execute(f"ALTER TABLE responses ADD COLUMN {column} TEXT")
+            self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if added:
+            sys.stderr.write(f"haia: upgraded the run store {self.path} from schema 1 to "
+                             f"{SCHEMA_VERSION} (scores and annotations kept per response)\n")
 
     # -- runs -------------------------------------------------------------------------------
     def create_run(self, run: RunRecord) -> None:
@@ -277,6 +320,46 @@ class RunStore:
             "completion_tokens, latency_ms, attempts, cached FROM responses WHERE run_id=? "
             "ORDER BY item_id, sample", (run_id,))
         return [self._open(ResponseRecord(*r[:11], cached=bool(r[11]))) for r in rows]
+
+    def records(self, run_id: str, batch: int = 500) -> Iterator[SampleRecord]:
+        """Stream the run's sample records, in (item id, sample) order, ``batch`` rows at a
+        time (never the whole run in memory)."""
+        cursor = self._conn.execute(
+            "SELECT item_id, sample, request_hash, status, text, error, prompt_tokens, "
+            "completion_tokens, latency_ms, attempts, cached, scores, annotations "
+            "FROM responses WHERE run_id=? ORDER BY item_id, sample", (run_id,))
+        while rows := cursor.fetchmany(batch):
+            for r in rows:
+                scores = json.loads(self.cipher.open(r[11]) or "{}")
+                annotations = json.loads(self.cipher.open(r[12]) or "{}")
+                yield SampleRecord.from_dict({
+                    "item_id": r[0], "sample": r[1], "request_hash": r[2], "status": r[3],
+                    "output": self.cipher.open(r[4]), "error": self.cipher.open(r[5]),
+                    "usage": {"prompt_tokens": r[6], "completion_tokens": r[7]},
+                    "latency_s": r[8] / 1000, "attempts": r[9], "cached": bool(r[10]),
+                    "scores": scores, "annotations": annotations})
+
+    def record(self, run_id: str, record: SampleRecord) -> None:
+        """Queue ``record`` (with its scores and annotations) for the writer thread."""
+        if self._writer is None:
+            self._writer = _Writer(self.path, self.cipher)
+        self._writer.put(_SampleRow(run_id, record))
+
+    def annotate(self, run_id: str, item_id: str, sample: int, name: str, value: Any) -> None:
+        """Add annotation ``name`` (any JSON value: a judge's verdict, say) to the stored record
+        of (``item_id``, ``sample``), keeping its other annotations; encrypted like the answer."""
+        self.flush()
+        where = (run_id, item_id, sample)
+        with self._conn:
+            row = self._conn.execute("SELECT annotations FROM responses WHERE run_id=? AND "
+                                     "item_id=? AND sample=?", where).fetchone()
+            if row is None:
+                raise HaiaError(f"run {run_id}: no record of item {item_id!r}, sample {sample}")
+            annotations = json.loads(self.cipher.open(row[0]) or "{}")
+            annotations[name] = value
+            self._conn.execute("UPDATE responses SET annotations=? WHERE run_id=? AND item_id=? "
+                               "AND sample=?",
+                               (self.cipher.seal(json.dumps(annotations, sort_keys=True)), *where))
 
     def _open(self, record: ResponseRecord) -> ResponseRecord:
         from dataclasses import replace
@@ -345,7 +428,7 @@ class _Writer:
         self._thread = threading.Thread(target=self._loop, name="haia-store", daemon=True)
         self._thread.start()
 
-    def put(self, record: ResponseRecord) -> None:
+    def put(self, record: ResponseRecord | _SampleRow) -> None:
         while True:
             if self._error is not None:
                 raise HaiaError(f"the run store failed: {self._error}")
@@ -379,8 +462,7 @@ class _Writer:
                 try:
                     with self._conn:
                         self._conn.executemany(
-                            "INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                            batch)
+                            INSERT_RESPONSE, batch)
                 except sqlite3.Error as exc:
                     self._error = exc
             for event in events:
