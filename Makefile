@@ -40,12 +40,14 @@ lint: install-dev
 # The registry tests also run on PostgreSQL: scripts/postgres.sh installs Debian's server if
 # missing, starts a throw-away cluster on 127.0.0.1 and prints its URL.
 # Two pytest-xdist workers (CI has 2 cores; most tests wait on servers, not the CPU), a test
-# file per worker at a time so module fixtures (the local Ray instance) start once.
+# file per worker at a time so module fixtures (the local Ray instance) start once; then the
+# tests that measure a process's peak memory, alone, so nothing else running skews the figure.
 TEST_WORKERS ?= 2
 test: install-dev
 	$(BIN)/ruff check src tests bench
 	HAIA_TEST_POSTGRES_URL="$$(scripts/postgres.sh start)" HAIA_REQUIRE_POSTGRES=1 \
-		$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+		$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not isolated"
+	$(BIN)/python -m pytest -m isolated
 
 bench: install-dev
 	$(BIN)/python bench/harness_overhead.py

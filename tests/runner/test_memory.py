@@ -19,6 +19,7 @@ BOUND_MIB = 1024
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @pytest.mark.timeout(900)
 def test_100k_items_under_1_gib(tmp_path: Path) -> None:
     suite = write_big_suite(tmp_path / "big.jsonl", ITEMS, seed=17)
