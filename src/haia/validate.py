@@ -84,6 +84,46 @@ def _scan(text: str, label: str, error: type[HaiaError]) -> None:
                         f"more than {MAX_YAML_NODES:,} values (aliases nested inside aliases?)")
 
 
+def load_bundled(package: str, name: str) -> dict[str, Any]:
+    """A YAML mapping shipped with haia (``name`` in ``package``), merged with every file of its
+    drop-in folder beside it (``thresholds.d/`` for ``thresholds.yaml``): each file adds entries
+    to the top-level mappings, so a capability brings its settings in a file of its own."""
+    from importlib import resources
+
+    base = resources.files(package)
+    data = yaml.load((base / name).read_text(encoding="utf-8"), Loader=_SafeLoader)
+    folder = base / name.replace(".yaml", ".d")
+    if folder.is_dir():
+        for part in sorted(folder.iterdir(), key=lambda p: p.name):
+            if part.name.endswith(".yaml"):
+                extra = yaml.load(part.read_text(encoding="utf-8"), Loader=_SafeLoader) or {}
+                for key, value in extra.items():
+                    if isinstance(value, dict):
+                        data.setdefault(key, {}).update(value)
+    return data
+
+
+def with_overlay(config: dict[str, Any], path: str | None, what: str,
+                 sections: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``config`` with the user's YAML file ``path`` laid over it: the entries of each of
+    ``sections`` (mappings) updated, or, without sections, the top-level keys replaced. Every
+    problem with the file is one line naming it."""
+    if path is None:
+        return config
+    user = load_yaml_file(str(path), what) or {}
+    if not isinstance(user, dict):
+        wanted = f" with '{sections[-1]}'" if sections else ""
+        raise HaiaError(f"{path}: expected a mapping{wanted}")
+    for key in sections:
+        if not isinstance(user.get(key) or {}, dict):
+            raise HaiaError(f"{path}: '{key}' must be a mapping")
+    if not sections:
+        config.update(user)
+    for key in sections:
+        config[key].update(user.get(key) or {})
+    return config
+
+
 def load_yaml_file(path: str, what: str, error: type[HaiaError] = HaiaError) -> Any:
     """Read and parse a YAML file given on the command line; every failure is one line."""
     from pathlib import Path

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from haia.errors import HaiaError
 from haia.findings.model import Finding, Severity
 from haia.metrics.table import MetricRow, ScoreRow
 
@@ -20,43 +16,22 @@ if TYPE_CHECKING:
 EVIDENCE_LIMIT = 25
 
 
-def _load_yaml(name: str) -> dict[str, Any]:
-    """``name`` (e.g. ``thresholds.yaml``) merged with every file of the drop-in folder
-    ``thresholds.d/`` beside it: each capability adds its metrics in a file of its own."""
-    base = resources.files("haia.findings")
-    data = yaml.safe_load((base / name).read_text(encoding="utf-8"))
-    folder = base / name.replace(".yaml", ".d")
-    if folder.is_dir():
-        for part in sorted(folder.iterdir(), key=lambda p: p.name):
-            if part.name.endswith(".yaml"):
-                extra = yaml.safe_load(part.read_text(encoding="utf-8")) or {}
-                for key, value in extra.items():
-                    if isinstance(value, dict):
-                        data.setdefault(key, {}).update(value)
-    return data
-
-
 @cache
 def framework_map() -> dict[str, Any]:
     """The metric → WHO / EU AI Act / NIST mapping (``frameworks.yaml`` + ``frameworks.d/``)."""
-    return _load_yaml("frameworks.yaml")
+    from haia.validate import load_bundled
+
+    return load_bundled("haia.findings", "frameworks.yaml")
 
 
 def load_thresholds(path: str | Path | None = None) -> dict[str, Any]:
     """The bundled thresholds, with a user file's entries (same format) laid over them."""
-    config = _load_yaml("thresholds.yaml")
+    from haia.validate import check_thresholds, load_bundled, with_overlay
+
+    config = load_bundled("haia.findings", "thresholds.yaml")
     if path is None:
         return config
-    from haia.validate import check_thresholds, load_yaml_file
-
-    user = load_yaml_file(str(path), "thresholds") or {}
-    if not isinstance(user, dict):
-        raise HaiaError(f"{path}: expected a mapping with 'metrics'")
-    for key in ("defaults", "metrics"):
-        if not isinstance(user.get(key) or {}, dict):
-            raise HaiaError(f"{path}: '{key}' must be a mapping")
-    config["defaults"].update(user.get("defaults") or {})
-    config["metrics"].update(user.get("metrics") or {})
+    with_overlay(config, str(path), "thresholds", sections=("defaults", "metrics"))
     check_thresholds(config, str(path))  # before the first request, not after the last
     return config
 

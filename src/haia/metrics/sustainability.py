@@ -14,29 +14,22 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from haia.errors import HaiaError
 from haia.metrics.table import MetricRow
 from haia.runner.store import ResponseRecord
 
 
 def load_config(path: str | Path | None = None) -> dict[str, Any]:
     """The bundled assumptions, with a user file's keys laid over them."""
-    text = (resources.files("haia.metrics") / "sustainability.yaml").read_text(encoding="utf-8")
-    config = yaml.safe_load(text)
-    if path is not None:
-        from haia.validate import check_sustainability, load_yaml_file
+    from haia.validate import check_sustainability, load_bundled, with_overlay
 
-        user = load_yaml_file(str(path), "sustainability settings") or {}
-        if not isinstance(user, dict):
-            raise HaiaError(f"{path}: expected a mapping")
-        config.update(user)
+    config = load_bundled("haia.metrics", "sustainability.yaml")
+    if path is not None:
+        with_overlay(config, str(path), "sustainability settings")
         check_sustainability(config, str(path))  # before the first request, not after the last
     return config
 
