@@ -197,3 +197,23 @@ def test_run_meta_accumulates_per_run(tmp_path: Path) -> None:
         store.add_meta("r2", "energy", {"kwh": 9})
         assert store.meta("r1", "energy") == [{"kwh": 0.5}, {"kwh": 0.25}]
         assert store.meta("r1", "other") == []
+
+
+def test_answers_are_stored_with_their_scores_and_a_failing_scorer_stops_nothing(
+        tmp_path: Path) -> None:
+    from haia.record import ScoreValue
+
+    async def score(item: Item, text: str) -> dict[str, list[ScoreValue]]:
+        if item.id == "i3":
+            raise ValueError("a scorer bug on this one answer")
+        return {"length": [ScoreValue("length", float(len(text)), kind="continuous")]}
+
+    store = RunStore(tmp_path / "s.sqlite")
+    runner = execute(ScriptedAdapter(), store, make_suite(6), new_run(store), concurrency=3,
+                     score=score)
+    assert runner.progress.done == 6 and runner.progress.errors == 0
+    records = {r.item_id: r for r in store.records("r1")}
+    assert sorted(records) == [f"i{k}" for k in range(6)]
+    assert records["i3"].status == "ok" and records["i3"].scores == {}  # scored at report time
+    assert records["i0"].scores["length"][0].value == float(len("answer to q0"))
+    assert records["i0"].output == "answer to q0"

@@ -241,7 +241,11 @@ class Runner:
         if self.score is None or record.status != "ok":
             self.store.write(record)
             return
-        scores = await self.score(unit.item, record.text or "")
+        try:
+            scores = await self.score(unit.item, record.text or "")
+        except Exception:  # a scorer failing on one answer never stops the run: the record is
+            self.store.write(record)  # stored unscored, and the report stage scores it again
+            return
         self.store.record(self.run_id, SampleRecord(
             record.item_id, record.sample, record.request_hash, "ok", record.text,
             record.prompt_tokens, record.completion_tokens, record.latency_ms / 1000,
