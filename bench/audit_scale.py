@@ -39,8 +39,9 @@ from pathlib import Path
 
 from harness_overhead import start_server
 
+from haia.models.openai_compat import OpenAICompatAdapter
+from haia.runner.engine import GenerationParams, plan
 from haia.suites.loader import load_suite
-from haia.suites.render import render_messages
 from haia.testing.big_suite import write_big_suite
 
 HERE = Path(__file__).resolve().parent
@@ -62,12 +63,12 @@ def big():
 '''
 
 
-def request_bodies(suite_path: Path) -> list[bytes]:
-    """The chat-completion bodies haia sends for the suite (same messages, same budget)."""
-    suite = load_suite(str(suite_path))
-    budget = suite.meta.max_tokens or 256
-    return [json.dumps({"model": "m", "messages": render_messages(item), "temperature": 0.0,
-                        "max_tokens": budget, "seed": 0}).encode() for item in suite.items]
+def request_bodies(suite_path: Path, url: str) -> list[bytes]:
+    """The chat-completion bodies haia sends for the suite: its run plan, made into bodies by
+    the OpenAI-compatible adapter itself."""
+    adapter = OpenAICompatAdapter("m", url)
+    units = plan(load_suite(str(suite_path)), adapter, GenerationParams())
+    return [json.dumps(adapter.payload(u.request), ensure_ascii=False).encode() for u in units]
 
 
 async def raw_sockets(url: str, bodies: list[bytes], concurrency: int) -> float:
@@ -173,7 +174,7 @@ def main() -> None:
             work = Path(tmp)
             for n in args.sizes:
                 suite = write_big_suite(work / f"big-{n}.jsonl", n, seed=n)
-                bodies = request_bodies(suite)
+                bodies = request_bodies(suite, url)
                 for c in args.concurrency:
                     raw = asyncio.run(raw_sockets(url, bodies, c))
                     add(rows, n, c, "raw sockets", raw, raw)

@@ -6,7 +6,7 @@ import asyncio
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -279,10 +279,11 @@ def run_judge(store: RunStore, run_id: str, suite: Suite, config: AuditConfig) -
     from haia.scoring.judge import JudgeTask, grade_with_judge
 
     items = {item.id: item for item in suite.items if item.rubric}
-    done = {(r["item_id"], r["sample"]) for r in judge_verdicts(store, run_id)}
+    judged_before = {(r["item_id"], r["sample"]) for r in store.meta(run_id, "judge")}  # old runs
     tasks = [JudgeTask(items[r.item_id], r.sample, r.output or "")
              for r in store.records(run_id)
-             if r.status == "ok" and r.item_id in items and (r.item_id, r.sample) not in done]
+             if r.status == "ok" and r.item_id in items and "judge" not in r.annotations
+             and (r.item_id, r.sample) not in judged_before]
     if not tasks:
         return
     grader = create_adapter(config.judge, config.model_options())
@@ -303,9 +304,19 @@ def judge_verdicts(store: RunStore, run_id: str) -> list[dict[str, Any]]:
     """The judge's verdicts on the run: the ``judge`` annotation of each record (and, for a run
     judged before verdicts were annotations, the run's ``judge`` metadata)."""
     verdicts = list(store.meta(run_id, "judge"))
-    verdicts += [r.annotations["judge"] for r in store.records(run_id)
-                 if "judge" in r.annotations]
+    for _ in _with_verdicts(store.records(run_id), verdicts):
+        pass
     return verdicts
+
+
+def _with_verdicts(records: Iterable[SampleRecord], verdicts: list[dict[str, Any]]
+                   ) -> Iterator[SampleRecord]:
+    """``records`` passed through, each one's judge verdict appended to ``verdicts`` on the way
+    (so the report reads the store once for scores and verdicts)."""
+    for record in records:
+        if "judge" in record.annotations:
+            verdicts.append(record.annotations["judge"])
+        yield record
 
 
 def score_values(scores: list[Any]) -> list[ScoreValue]:
@@ -359,9 +370,10 @@ def assemble(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
     from haia.report.build import build_report
 
     responses = store.responses(run_id)
-    scores = score_records(suite, store.records(run_id), regrade=regrade)
+    judged = list(store.meta(run_id, "judge"))  # runs judged before verdicts were annotations
+    scores = score_records(suite, _with_verdicts(store.records(run_id), judged),
+                           regrade=regrade)
     metrics: list[MetricRow] = aggregate(AggregationContext(suite, scores, config.seed))
-    judged = judge_verdicts(store, run_id)
     if judged:
         from haia.metrics.agreement import grader_agreement, judge_scores
 

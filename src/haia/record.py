@@ -51,6 +51,10 @@ class SampleRecord:
     scores: dict[str, list[ScoreValue]] = field(default_factory=dict)
     annotations: dict[str, Any] = field(default_factory=dict)
 
+    def scores_dict(self) -> dict[str, list[dict[str, Any]]]:
+        """The scores as plain JSON data, by scorer name (what the run store keeps)."""
+        return {name: [v.to_dict() for v in values] for name, values in self.scores.items()}
+
     def to_dict(self) -> dict[str, Any]:
         return {"item_id": self.item_id, "sample": self.sample,
                 "request_hash": self.request_hash, "status": self.status,
@@ -59,9 +63,7 @@ class SampleRecord:
                           "completion_tokens": self.completion_tokens},
                 "latency_s": self.latency_s, "error": self.error, "attempts": self.attempts,
                 "cached": self.cached,
-                "scores": {name: [v.to_dict() for v in values]
-                           for name, values in self.scores.items()},
-                "annotations": dict(self.annotations)}
+                "scores": self.scores_dict(), "annotations": dict(self.annotations)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SampleRecord:

@@ -210,12 +210,11 @@ class _SampleRow:
     def row(self, cipher: Cipher | None = None) -> tuple[Any, ...]:
         seal = cipher.seal if cipher is not None else (lambda v: v)
         r = self.record
-        data = r.to_dict()
         return (self.run_id, r.item_id, r.sample, r.request_hash, r.status, seal(r.output),
                 seal(r.error), r.prompt_tokens, r.completion_tokens, r.latency_s * 1000,
                 r.attempts, int(r.cached), now_iso(),
-                seal(json.dumps(data["scores"], sort_keys=True)) if r.scores else None,
-                seal(json.dumps(data["annotations"], sort_keys=True)) if r.annotations else None)
+                seal(json.dumps(r.scores_dict(), sort_keys=True)) if r.scores else None,
+                seal(json.dumps(r.annotations, sort_keys=True)) if r.annotations else None)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from haia.suites.model import Item
@@ -111,13 +112,9 @@ def scorer_names() -> list[str]:
     return sorted(_SCORERS)
 
 
-_BUILTIN_LOADED: list[bool] = []
-
-
+@cache
 def _load_builtin() -> None:
     """Import the bundled scorer modules (once: ``get_scorer`` is called for every answer)."""
-    if _BUILTIN_LOADED:
-        return
     import importlib
     import pkgutil
 
@@ -126,4 +123,3 @@ def _load_builtin() -> None:
     for info in pkgutil.iter_modules(package.__path__):
         if info.name != "base":
             importlib.import_module(f"haia.scoring.{info.name}")
-    _BUILTIN_LOADED.append(True)
