@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.registry.world import World, answers
+from tests.registry.world import PEOPLE, World, answers
 
 from haia.errors import HaiaError
 from haia.registry.actors import Actor
@@ -27,7 +27,7 @@ def test_every_operation_is_stored_ledgered_and_signed(db_url: str, tmp_path: Pa
     counts = {t: len(w.r.list(t)) for t in ("organisations", "users", "systems", "versions",
                                             "deployments", "audits", "assessments",
                                             "incidents", "feedback", "policies")}
-    assert counts == {"organisations": 3, "users": 11, "systems": 1, "versions": 1,
+    assert counts == {"organisations": 3, "users": len(PEOPLE), "systems": 1, "versions": 1,
                       "deployments": 1, "audits": 1, "assessments": 1, "incidents": 1,
                       "feedback": 1, "policies": 1}
     signed = w.r.signed_events()
@@ -79,7 +79,7 @@ def test_a_registry_of_schema_0001_opens_migrated(tmp_path: Path) -> None:
         conn.executescript((DATA / "registry-0001.sql").read_text())
     r = Registry(f"sqlite:///{path}")
     assert r.migration_note is not None
-    assert "migrated from schema 0001 to 0002" in r.migration_note
+    assert "migrated from schema 0001 to 0003" in r.migration_note
     assert "1 deployment(s) under review" in r.migration_note
     assert r.show("deployments", 1)["status"] == "under_review"  # the old approval is void
     assert r.policy()[0] == 1

@@ -16,7 +16,7 @@ from haia.registry.dossier import export
 from haia.registry.errors import PermissionDenied, RuleViolation
 from haia.registry.service import PERMISSIONS
 
-ROLES = ("admin", "auditor", "developer", "reviewer", "public")
+ROLES = ("admin", "auditor", "developer", "reviewer", "stakeholder", "public")
 # action: roles allowed (written out here, not read from the code under test)
 EXPECTED = {
     "organisation": {"admin"}, "user": {"admin"}, "key": {"admin"},
@@ -29,11 +29,12 @@ EXPECTED = {
     "reject": {"reviewer"}, "accept_risk": {"reviewer"}, "suspend": {"reviewer"},
     "withdraw": {"developer", "reviewer"},
     "incident": set(ROLES), "incident.update": {"developer", "reviewer"},
-    "moderate": {"reviewer"}, "feedback": set(ROLES),
+    "moderate": {"reviewer"}, "feedback": set(ROLES), "feedback.reply": {"developer"},
     "export": {"admin", "auditor", "developer", "reviewer"},
 }
 USER = {"admin": "admin2", "auditor": "aud", "developer": "dev", "reviewer": "rev2",
-        "public": "pat"}
+        "stakeholder": "nurse", "public": "pat"}
+CATEGORY = {"public": "patient", "stakeholder": "clinician"}  # else the role itself
 LATER = date.today() + timedelta(days=60)
 
 
@@ -105,8 +106,11 @@ CASES: dict[str, tuple[Setup, Call]] = {
                                       category="patient")["id"],
         lambda w, a, c, n: w.r.moderate("incidents", c, publish=True, actor=a)),
     "feedback": (lambda w: None, lambda w, a, c, n: w.r.add_feedback(
-        "TriageAid", stakeholder=_role(n) if _role(n) != "public" else "patient", text="ok",
-        actor=a)),
+        "TriageAid", stakeholder=CATEGORY.get(_role(n), _role(n)), text="ok", actor=a)),
+    "feedback.reply": (
+        lambda w: w.r.add_feedback("TriageAid", stakeholder="reviewer", text="unclear levels",
+                                   actor=w["rev1"])["id"],
+        lambda w, a, c, n: w.r.reply_feedback(c, text="fixed in 1.1", actor=a)),
     "export": (lambda w: w.deployment(), lambda w, a, c, n: export(
         w.r, "deployment", c, w.tmp / f"dossier-{n}", actor=a)),
 }

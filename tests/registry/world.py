@@ -26,8 +26,9 @@ PEOPLE = {  # name: (role, organisation)
     "devrev": ("reviewer", "MedAI"), "aud": ("auditor", "AuditCo"),
     "rev1": ("reviewer", "CityHealth"), "rev2": ("reviewer", "CityHealth"),
     "rev3": ("reviewer", "CityHealth"), "hosp": ("developer", "CityHealth"),
-    "pat": ("public", None),
+    "pat": ("public", None), "nurse": ("stakeholder", None),
 }
+CATEGORY = {"nurse": "clinician"}  # a stakeholder's category, verified by the admin
 INDEPENDENT = "AuditCo has no financial, contractual or personal ties to MedAI."
 
 
@@ -66,7 +67,7 @@ class World:
             if name == "admin":
                 continue
             self.r.add_user(name, role, organisation=org, public_key=a[name].public_key,
-                            actor=a["admin"])
+                            category=CATEGORY.get(name), actor=a["admin"])
         self.r.add_system("TriageAid", developer="MedAI", intended_use="suggest ED triage levels",
                           clinical_setting="emergency department",
                           intended_users="triage nurses", actor=a["dev"])

@@ -85,11 +85,14 @@ def register(app: typer.Typer) -> None:
 
     @add.command("user")
     def add_user(name: str, role: Annotated[str, typer.Option(
-            help="admin | auditor | developer | reviewer | public")],
+            help="admin | auditor | developer | reviewer | stakeholder | public")],
             public_key: Annotated[str | None, typer.Option(
                 help="The user's public key (.pub file from 'haia keys create')")] = None,
             org: Annotated[str | None, typer.Option(help="Organisation name or id")] = None,
             email: Annotated[str | None, typer.Option()] = None,
+            category: Annotated[str | None, typer.Option(
+                help="A stakeholder's verified category: patient | carer | public | clinician "
+                     "| civil_society | other")] = None,
             user: As = None, key: Key = None, passphrase_env: Pass = None,
             db: Url = None) -> None:
         """Register a user with their public key (admin). The very first user is an admin who
@@ -98,7 +101,8 @@ def register(app: typer.Typer) -> None:
 
         _show(_registry(db).add_user(
             name, role, public_key=public_key_text(public_key) if public_key else None,
-            organisation=org, email=email, actor=actor(user, key, passphrase_env)), False)
+            organisation=org, email=email, category=category,
+            actor=actor(user, key, passphrase_env)), False)
 
     @add.command("system")
     def add_system(name: str,
@@ -174,11 +178,16 @@ def register(app: typer.Typer) -> None:
                          help="patient | carer | public | clinician | civil_society | other, "
                               "or the author's role")],
                      text: Annotated[str, typer.Option()],
+                     audit: Annotated[int | None, typer.Option(
+                         help="On this audit of the system (id)")] = None,
+                     finding: Annotated[str | None, typer.Option(
+                         help="On this finding of the audit (its id)")] = None,
                      user: As = None, key: Key = None, passphrase_env: Pass = None,
                      db: Url = None) -> None:
         """Record stakeholder feedback on a system (anyone; anonymous feedback is held for
         moderation). The text is de-identified before it is stored."""
         _show(_registry(db).add_feedback(system, stakeholder=stakeholder, text=text,
+                                         audit=audit, finding=finding,
                                          actor=actor(user, key, passphrase_env)), False)
 
     @registry.command("key")

@@ -99,4 +99,26 @@ def open_session_factory(url: str | None = None
     before and after opening it."""
     engine = make_engine(url)
     revisions = upgrade(engine)
-    return sessionmaker(engine, expire_on_commit=False), revisions
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", _refuse_nul)
+    return factory, revisions
+
+
+def _refuse_nul(session: Session, _context: object, _instances: object) -> None:
+    """Refuse a NUL character in any text being written: PostgreSQL cannot store one, so
+    SQLite does not either (one database behaves like the other)."""
+    for record in (*session.new, *session.dirty):
+        for column in record.__table__.columns:
+            if _contains_nul(getattr(record, column.key, None)):
+                raise HaiaError(f"{column.key} contains a NUL character, which the registry "
+                                "does not store")
+
+
+def _contains_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(v) for v in value)
+    return False

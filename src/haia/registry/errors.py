@@ -13,3 +13,7 @@ class PermissionDenied(HaiaError):
 class RuleViolation(HaiaError):
     """A governance rule (workflow, the approval gate, separation of duties, four eyes)
     forbids the action."""
+
+
+class NotFound(HaiaError):
+    """The record named does not exist in the registry."""

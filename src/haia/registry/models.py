@@ -9,13 +9,17 @@ from typing import Any
 from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-ROLES = ("admin", "auditor", "developer", "reviewer", "public")
+ROLES = ("admin", "auditor", "developer", "reviewer", "stakeholder", "public")
+"""``stakeholder``: a clinician, patient, carer or civil-society member whose category an admin
+verified when registering them (``User.category``); ``public``: a registered member of the
+public whose category is self-declared."""
 STATUSES = ("draft", "submitted", "under_review", "approved", "rejected", "in_monitoring",
             "retired")
 """Statuses of the legacy per-system workflow (schema 0001); kept readable, no longer moved."""
 DEPLOYMENT_STATUSES = ("draft", "submitted", "under_review", "approved", "rejected",
                        "suspended", "withdrawn")
 """The approval workflow is per deployment (a version at a site, for a deployer)."""
+ORGANISATION_KINDS = ("developer", "deployer", "auditor", "regulator", "civil_society", "other")
 INCIDENT_STATUSES = ("held", "reported", "triaged", "investigating", "resolved", "dismissed")
 
 
@@ -40,6 +44,7 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     public_key: Mapped[str | None] = mapped_column(Text)  # Ed25519, base64 raw
     key_fingerprint: Mapped[str | None] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(40))  # a stakeholder's, verified
 
 
 class AISystem(Base):
@@ -133,6 +138,7 @@ class Incident(Base):
     corrective_action: Mapped[str | None] = mapped_column(Text)
     notified_on: Mapped[date | None] = mapped_column(Date)
     authority: Mapped[str | None] = mapped_column(String(200))
+    held_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class Feedback(Base):
@@ -145,6 +151,11 @@ class Feedback(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str | None] = mapped_column(String(20))  # held, published, rejected
     verified: Mapped[int | None] = mapped_column(Integer)  # category follows from the author
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audits.id"))  # on an audit...
+    finding: Mapped[str | None] = mapped_column(String(200))  # ...or on one of its findings
+    held_reason: Mapped[str | None] = mapped_column(String(200))  # why moderation must see it
+    reply: Mapped[str | None] = mapped_column(Text)  # the developer's answer, de-identified
+    replied_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class PolicyVersion(Base):
@@ -205,6 +216,45 @@ class LedgerRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str | None] = mapped_column(Text)  # the actor's Ed25519 over ``hash``
     key_fingerprint: Mapped[str | None] = mapped_column(String(16))
+
+
+class Credential(Base):
+    """A portal account's secrets (not ledgered, never shown): the argon2 hash of its password
+    and the user's Ed25519 signing key, encrypted with a key derived from that password."""
+
+    __tablename__ = "portal_credentials"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    key_salt: Mapped[str] = mapped_column(String(64))
+    key_blob: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Token(Base):
+    """A portal session or API token: only its SHA-256 is kept, with the user's signing key
+    encrypted under a key derived from the token itself (so the database alone unlocks
+    neither)."""
+
+    __tablename__ = "portal_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # session, api
+    label: Mapped[str | None] = mapped_column(String(100))
+    key_blob: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(DateTime)
+    expires: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Draft(Base):
+    """An impact assessment being filled in on the portal (not ledgered until submitted)."""
+
+    __tablename__ = "portal_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated: Mapped[datetime] = mapped_column(DateTime)
 
 
 TABLES: dict[str, type[Base]] = {m.__tablename__: m for m in (

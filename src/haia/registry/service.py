@@ -25,8 +25,9 @@ from haia.errors import HaiaError
 from haia.registry import ledger, witness
 from haia.registry.actors import Actor, key_fingerprint, verify_signature
 from haia.registry.db import open_session_factory
-from haia.registry.errors import PermissionDenied, RuleViolation
+from haia.registry.errors import NotFound, PermissionDenied, RuleViolation
 from haia.registry.models import (
+    ORGANISATION_KINDS,
     ROLES,
     TABLES,
     AISystem,
@@ -74,6 +75,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "incident.update": {"developer", "reviewer"},
     "moderate": {"reviewer"},
     "feedback": ANYONE,
+    "feedback.reply": {"developer"},
     "export": {"admin", "auditor", "developer", "reviewer"},
 }
 """Action -> roles that may do it. Admins manage people, keys and policy only: they cannot
@@ -100,6 +102,9 @@ OPEN_INCIDENT = {"reported", "triaged", "investigating"}
 PUBLIC_CATEGORIES = ("patient", "carer", "public", "clinician", "civil_society", "other")
 ANONYMOUS = "public"
 MIGRATION = "haia-migration"
+HELD_PHI = "the de-identifier removed personal data: a moderator checks the text"
+HELD_ANONYMOUS = "anonymous: a moderator checks it"
+WITHHELD = "text withheld by a moderator"
 
 Deidentify = Callable[[str], str]
 
@@ -149,6 +154,12 @@ class Registry:
             self.migration_note = self._after_migration(before, after)
 
     # -- plumbing ------------------------------------------------------------------------------
+    @property
+    def sessions(self) -> Callable[[], Session]:
+        """New database sessions on the registry (for readers such as the portal; every change
+        to a registry table goes through a method of this class)."""
+        return self._sessions
+
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         session = self._sessions()
@@ -220,7 +231,7 @@ class Registry:
         elif hasattr(model, "name"):
             row = session.scalars(select(model).where(model.name == ident)).first()  # type: ignore[attr-defined]
         if row is None:
-            raise HaiaError(f"no {label} {ident!r} in the registry")
+            raise NotFound(f"no {label} {ident!r} in the registry")
         return row
 
     def _policy_row(self, s: Session) -> PolicyVersion:
@@ -249,7 +260,7 @@ class Registry:
             for model in TABLES.values():
                 for row in s.scalars(select(model)):
                     subject = subject_of(row)
-                    if subject in recorded and recorded[subject] != snapshot(row):
+                    if subject in recorded and _differs(recorded[subject], snapshot(row)):
                         self._record(s, row, "registry.migrated", MIGRATION,
                                      {"from": before, "to": after})
                         changed += 1
@@ -268,6 +279,9 @@ class Registry:
     # -- organisations, users, keys, policy ----------------------------------------------------
     def add_organisation(self, name: str, *, kind: str = "other", country: str | None = None,
                          actor: Actor | None = None) -> dict[str, Any]:
+        if kind not in ORGANISATION_KINDS:
+            raise HaiaError(f"unknown organisation kind {kind!r} (kinds: "
+                            f"{', '.join(ORGANISATION_KINDS)})")
         with self._tx() as s:
             self._actor(s, actor, "organisation")
             org = Organisation(name=_text(name, "name"), kind=kind, country=country)
@@ -276,11 +290,16 @@ class Registry:
 
     def add_user(self, name: str, role: str, *, public_key: str | None = None,
                  organisation: str | int | None = None, email: str | None = None,
-                 actor: Actor | None = None) -> dict[str, Any]:
+                 category: str | None = None, actor: Actor | None = None) -> dict[str, Any]:
         """Register a user with their public key (base64). The very first user is an admin who
-        signs their own registration with that key; the default policy starts with them."""
+        signs their own registration with that key; the default policy starts with them. A
+        stakeholder's ``category`` (clinician, patient...) is verified by the admin here."""
         if role not in ROLES:
             raise HaiaError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+        if role == "stakeholder" and category not in PUBLIC_CATEGORIES:
+            raise HaiaError(f"a stakeholder's category is one of {', '.join(PUBLIC_CATEGORIES)}")
+        if role != "stakeholder" and category is not None:
+            raise HaiaError("only a stakeholder has a category (their role is their category)")
         with self._tx() as s:
             first = s.scalar(select(func.count()).select_from(User)) == 0
             if first:
@@ -300,6 +319,7 @@ class Registry:
             if role in {"auditor", "developer", "reviewer"} and org_id is None:
                 raise RuleViolation(f"a {role} must belong to an organisation (--org)")
             user = User(name=_text(name, "name"), role=role, organisation_id=org_id, email=email,
+                        category=category,
                         public_key=public_key,
                         key_fingerprint=key_fingerprint(public_key) if public_key else None)
             s.add(user)
@@ -750,7 +770,9 @@ class Registry:
         above the policy's severity, or a serious one, re-opens an approved deployment."""
         if severity not in {"low", "medium", "high", "critical"}:
             raise HaiaError("severity must be low, medium, high or critical")
-        text = self._deidentify(_text(description, "description"))
+        original = _text(description, "description")
+        text = self._deidentify(original)
+        held = HELD_PHI if text != original else None
         with self._tx() as s:
             d = self._get(s, Deployment, deployment_id, "deployment")
             if actor is None:
@@ -759,16 +781,18 @@ class Registry:
                                     f"--category {' | '.join(PUBLIC_CATEGORIES)}")
                 row = Incident(deployment_id=d.id, reporter_id=None, severity=severity,
                                description=text, at=_now(), status="held",
-                               serious=int(serious), reporter_category=category)
+                               serious=int(serious), reporter_category=category,
+                               held_reason=held or HELD_ANONYMOUS)
                 s.add(row)
                 return self._record(s, row, "incident.reported", ANONYMOUS)
             user = self._actor(s, actor, "incident")
             row = Incident(deployment_id=d.id, reporter_id=user.id, severity=severity,
                            description=text, at=_now(), status="reported",
-                           serious=int(serious), reporter_category=user.role)
+                           serious=int(serious), reporter_category=user.category or user.role,
+                           held_reason=held)
             s.add(row)
             data = self._record(s, row, "incident.reported", actor)
-            self._incident_trigger(s, d, row, actor)
+            self._incident_trigger(s, d, row, actor)  # only its text waits, not the incident
             return data
 
     def _incident_trigger(self, s: Session, d: Deployment, incident: Incident,
@@ -823,49 +847,103 @@ class Registry:
             return data
 
     def add_feedback(self, system: str | int, *, stakeholder: str, text: str,
-                     actor: Actor | None = None) -> dict[str, Any]:
-        """Stakeholder feedback: open to everyone. It is de-identified before it is stored;
-        anonymous feedback is held for moderation and its category stays self-declared
-        (unverified); a registered author's category must match their role."""
-        body = self._deidentify(_text(text, "text"))
+                     actor: Actor | None = None, audit: int | None = None,
+                     finding: str | None = None) -> dict[str, Any]:
+        """Stakeholder feedback on a system, one of its audits or one finding of that audit:
+        open to everyone. It is de-identified before it is stored; anonymous feedback, and any
+        text in which the de-identifier found personal data, is held for moderation. Anonymous
+        feedback's category stays self-declared (unverified); a registered author's category
+        must match their role (a stakeholder's: the category an admin verified)."""
+        original = _text(text, "text")
+        body = self._deidentify(original)
+        held = HELD_PHI if body != original else None
+        if finding is not None and audit is None:
+            raise HaiaError("feedback on a finding names its audit")
         with self._tx() as s:
             sys_row = self._get(s, AISystem, system, "system")
+            audit_row = self._feedback_target(s, sys_row, audit, finding)
+            target = {"system_id": sys_row.id, "audit_id": audit_row.id if audit_row else None,
+                      "finding": finding}
             if actor is None:
                 if stakeholder not in PUBLIC_CATEGORIES:
                     raise HaiaError(f"stakeholder must be one of {', '.join(PUBLIC_CATEGORIES)}")
-                row = Feedback(system_id=sys_row.id, author_id=None, stakeholder=stakeholder,
-                               text=body, at=_now(), status="held", verified=0)
+                row = Feedback(**target, author_id=None, stakeholder=stakeholder, text=body,
+                               at=_now(), status="held", verified=0,
+                               held_reason=held or HELD_ANONYMOUS)
                 s.add(row)
                 return self._record(s, row, "feedback.received", ANONYMOUS)
             user = self._actor(s, actor, "feedback")
-            if user.role != "public" and stakeholder != user.role:
-                raise RuleViolation(f"{user.name!r} is registered as {user.role}: their feedback "
-                                    f"is recorded as {user.role}, not {stakeholder!r}")
-            row = Feedback(system_id=sys_row.id, author_id=user.id,
+            own = user.category if user.role == "stakeholder" else user.role
+            if user.role != "public" and stakeholder != own:
+                raise RuleViolation(f"{user.name!r} is registered as {own}: their feedback "
+                                    f"is recorded as {own}, not {stakeholder!r}")
+            row = Feedback(**target, author_id=user.id,
                            stakeholder=_text(stakeholder, "stakeholder"), text=body, at=_now(),
-                           status="published", verified=int(user.role != "public"))
+                           status="held" if held else "published",
+                           verified=int(user.role != "public"), held_reason=held)
             s.add(row)
             return self._record(s, row, "feedback.received", actor)
 
+    def _feedback_target(self, s: Session, system: AISystem, audit: int | None,
+                         finding: str | None) -> Audit | None:
+        if audit is None:
+            return None
+        row = self._get(s, Audit, audit, "audit")
+        if s.get(SystemVersion, row.version_id).system_id != system.id:
+            raise RuleViolation(f"audit {row.id} is not an audit of {system.name!r}")
+        if finding is not None and finding not in {
+                f.get("id") for f in (row.findings or {}).get("open", [])}:
+            raise RuleViolation(f"audit {row.id} has no finding {finding!r}")
+        return row
+
+    def reply_feedback(self, feedback_id: int, *, text: str, actor: Actor) -> dict[str, Any]:
+        """The system's developer answers a published feedback (one answer; a new one
+        replaces it, both ledgered). The answer is de-identified like the feedback."""
+        body = self._deidentify(_text(text, "reply"))
+        with self._tx() as s:
+            user = self._actor(s, actor, "feedback.reply")
+            row = self._get(s, Feedback, feedback_id, "feedback")
+            self._developer_check(user, s.get(AISystem, row.system_id))
+            if row.status != "published":
+                raise RuleViolation(f"feedback {row.id} is {row.status}: only published "
+                                    "feedback is answered")
+            row.reply, row.replied_by = body, user.id
+            return self._record(s, row, "feedback.replied", actor)
+
     def moderate(self, table: str, ident: int, *, publish: bool, actor: Actor,
-                 reason: str | None = None) -> dict[str, Any]:
-        """Publish or dismiss a held incident or feedback (reviewer). A published incident
-        triggers re-review like any other."""
+                 reason: str | None = None, text: str | None = None) -> dict[str, Any]:
+        """Publish or dismiss a held incident or feedback (reviewer). A published anonymous
+        incident triggers re-review like any other. A registered reporter's incident whose
+        text was held stays an incident either way: dismissing keeps only its text private.
+        ``text``: the moderator's edit, published instead (to remove what the de-identifier
+        missed; it is de-identified again)."""
+        edited = self._deidentify(_text(text, "text")) if text is not None else None
         with self._tx() as s:
             self._actor(s, actor, "moderate")
             model = Incident if table.startswith("incident") else Feedback
             row = self._get(s, model, ident, table)
-            if row.status != "held":
+            text_only = model is Incident and row.status != "held" and bool(row.held_reason) \
+                and not row.held_reason.startswith(WITHHELD)
+            if row.status != "held" and not text_only:
                 raise RuleViolation(f"{subject_of(row)} is not held for moderation")
             if not publish and not (reason and reason.strip()):
                 raise RuleViolation("dismissing a report needs a reason")
-            if model is Incident:
+            if text_only:
+                row.held_reason = None if publish else f"{WITHHELD}: {reason.strip()}"
+            elif model is Incident:
                 row.status = "reported" if publish else "dismissed"
             else:
                 row.status = "published" if publish else "rejected"
+            if publish:
+                row.held_reason = None
+            if publish and edited is not None:
+                if model is Incident:
+                    row.description = edited
+                else:
+                    row.text = edited
             data = self._record(s, row, "moderation." + ("published" if publish else "dismissed"),
                                 actor, {"reason": reason})
-            if model is Incident and publish:
+            if model is Incident and publish and not text_only:
                 self._incident_trigger(s, s.get(Deployment, row.deployment_id), row, actor)
             return data
 
@@ -877,7 +955,7 @@ class Registry:
         with self._sessions() as s:
             rows = [snapshot(r) for r in s.scalars(select(model).order_by(model.id))]  # type: ignore[attr-defined]
         if public and model in (Incident, Feedback):
-            rows = [r for r in rows if r.get("status") not in {"held", "dismissed", "rejected"}]
+            rows = [r for r in rows if is_public(r)]
         return rows
 
     def show(self, table: str, ident: str | int) -> dict[str, Any]:
@@ -930,7 +1008,7 @@ class Registry:
         """An inclusion proof of event ``seq`` in the current ledger."""
         events = self.events()
         if not any(e.seq == seq for e in events):
-            raise HaiaError(f"no ledger event {seq}")
+            raise NotFound(f"no ledger event {seq}")
         return ledger.inclusion_proof(events, seq)
 
     def audit_by_hash(self, digest: str) -> dict[str, Any] | None:
@@ -945,6 +1023,28 @@ class Registry:
                             "public_key": auditor.public_key,
                             "fingerprint": auditor.key_fingerprint}
         return None
+
+    def audit_standing(self, audit_id: int) -> dict[str, Any]:
+        """A recorded audit's standing: its report files and signatures checked where they were
+        recorded (``problems``), and the inclusion proof of its ``audit.recorded`` event in the
+        current ledger, checked against the ledger's root."""
+        with self._sessions() as s:
+            audit = self._get(s, Audit, audit_id, "audit")
+            auditor = s.get(User, audit.auditor_id)
+            problems = _check_report(audit, auditor)
+            row = s.scalars(select(LedgerRow).where(
+                LedgerRow.subject == subject_of(audit), LedgerRow.kind == "audit.recorded")
+                .order_by(LedgerRow.seq)).first()
+            data = {"audit": snapshot(audit), "auditor": auditor.name if auditor else None,
+                    "auditor_fingerprint": auditor.key_fingerprint if auditor else None,
+                    "problems": problems, "signed_by_auditor": bool(
+                        row and row.signature and auditor and auditor.public_key
+                        and verify_signature(auditor.public_key, row.hash, row.signature))}
+            event = _event(row) if row else None
+        if event is None:
+            return {**data, "proof": None, "proof_valid": False}
+        proof = self.proof(event.seq)
+        return {**data, "proof": proof, "proof_valid": ledger.verify_proof(proof, event)}
 
     # -- verification --------------------------------------------------------------------------
     def verify(self) -> list[str]:
@@ -1135,6 +1235,18 @@ def _model(table: str) -> type[Base]:
     if name not in TABLES:
         raise HaiaError(f"unknown registry table {table!r} (tables: {', '.join(TABLES)})")
     return TABLES[name]
+
+
+def is_public(row: dict[str, Any]) -> bool:
+    """May this incident or feedback (a snapshot) be shown to the public?"""
+    return row.get("status") not in {"held", "dismissed", "rejected"} and not row.get(
+        "held_reason")
+
+
+def _differs(recorded: dict[str, Any], current: dict[str, Any]) -> bool:
+    """Does a row differ from its ledgered snapshot? A column added since, still empty, does
+    not count (as in :meth:`Registry.verify`)."""
+    return any(current.get(k) != recorded.get(k) for k in set(current) | set(recorded))
 
 
 def _text(value: str, label: str) -> str:
