@@ -1,6 +1,7 @@
 """The ``haia`` command line: one module per command group, each only parsing, calling the
 library and printing (:mod:`haia.cli.audit`, :mod:`haia.cli.registry`, :mod:`haia.cli.trail`,
-:mod:`haia.cli.report`, :mod:`haia.cli.privacy`, :mod:`haia.cli.suites`)."""
+:mod:`haia.cli.report`, :mod:`haia.cli.privacy`, :mod:`haia.cli.suites`,
+:mod:`haia.cli.serve`)."""
 
 from __future__ import annotations
 
@@ -28,13 +29,14 @@ def version() -> None:
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (heavy imports stay inside the commands)."""
-    from haia.cli import audit, privacy, registry, report, suites, trail
+    from haia.cli import audit, privacy, registry, report, serve, suites, trail
 
     audit.register(app)
     privacy.register(app)
     registry.register(app)
     trail.register(app)
     report.register(app)
+    serve.register(app)
     app.add_typer(suites.suites_app)
 
 

@@ -1,0 +1,166 @@
+"""Accounts and the web's defences: hashes at rest, cookies, rate-limited log-in, token
+revocation and expiry, headers, escaping, no open redirect, no traceback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from tests.portal.helpers import browser, csrf_of
+from tests.portal.world import PASSWORD, PortalWorld
+
+from haia.portal.app import create_app
+from haia.registry.models import Credential, Token
+
+
+def test_secrets_at_rest_are_hashes_and_sealed_keys(pw: PortalWorld) -> None:
+    from cryptography.hazmat.primitives import serialization as ser
+
+    token = pw.tokens["rev1"]
+    raw = pw.actor("rev1").key.private_bytes(ser.Encoding.Raw, ser.PrivateFormat.Raw,
+                                             ser.NoEncryption())
+    with pw.registry.sessions() as s:
+        creds = list(s.scalars(select(Credential)))
+        tokens = list(s.scalars(select(Token)))
+    dump = repr([(c.password_hash, c.key_blob) for c in creds]
+                + [(t.token_hash, t.key_blob) for t in tokens])
+    assert all(c.password_hash.startswith("$argon2id$") for c in creds)
+    assert PASSWORD not in dump and token not in dump
+    assert raw.hex() not in dump and raw.hex() not in dump.encode().hex()
+    assert not any(str(e.payload).count(PASSWORD) for e in pw.registry.events())
+
+
+def test_session_cookie_flags_and_logout(pw: PortalWorld, db_url: str) -> None:
+    client = TestClient(pw.app, follow_redirects=False)
+    csrf = csrf_of(client.get("/login").text)
+    r = client.post("/login", data={"csrf_token": csrf, "name": "rev1", "password": PASSWORD})
+    cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie"
+                  and v.startswith("haia_session="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+    assert client.get("/dashboard").status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    session = cookie.split(";")[0].split("=", 1)[1]
+    assert pw.accounts.resolve(session) is None
+    secure = create_app(db_url, secure_cookies=True)
+    sc = TestClient(secure, base_url="https://testserver", follow_redirects=False)
+    csrf = csrf_of(sc.get("/login").text)
+    r = sc.post("/login", data={"csrf_token": csrf, "name": "rev1", "password": PASSWORD})
+    assert "Secure" in r.headers["set-cookie"] and "strict-transport-security" in r.headers
+
+
+def test_login_is_rate_limited(pw: PortalWorld) -> None:
+    for _ in range(5):
+        r = pw.api("POST", "/tokens", json={"name": "rev2", "password": "wrong password!"})
+        assert r.status_code == 401 and r.json()["detail"] == "wrong name or password"
+    r = pw.api("POST", "/tokens", json={"name": "rev2", "password": PASSWORD})
+    assert r.status_code == 429  # even the right password, until the window passes
+    r = pw.api("POST", "/tokens", json={"name": "nobody", "password": "whatever it is"})
+    assert r.status_code == 429  # the address is limited as well
+    client, csrf = browser(pw, None)
+    r = client.post("/login", data={"csrf_token": csrf, "name": "rev3", "password": PASSWORD})
+    assert r.status_code == 429 and "too many" in r.text
+
+
+def test_tokens_revoke_expire_and_password_change(pw: PortalWorld) -> None:
+    token = pw.tokens["aud"]
+    assert pw.api("GET", "/me", "aud").json()["name"] == "aud"
+    r = pw.api("POST", "/tokens", json={"name": "aud", "password": PASSWORD, "label": "ci"})
+    second = r.json()["token"]
+    listed = pw.api("GET", "/tokens", "aud").json()
+    assert {t["label"] for t in listed} >= {"ci"} and token not in str(listed)
+    pw.tokens["aud2"] = second
+    r = pw.api("POST", "/me/password", "aud2", json={"current": "wrong", "new": "n" * 12})
+    assert r.status_code == 401
+    r = pw.api("POST", "/me/password", "aud2", json={"current": PASSWORD, "new": "n" * 12})
+    assert r.status_code == 204
+    assert pw.api("GET", "/me", "aud").status_code == 401  # other tokens end
+    assert pw.api("GET", "/me", "aud2").status_code == 200
+    assert pw.api("POST", "/tokens", json={"name": "aud", "password": PASSWORD}
+                  ).status_code == 401
+    fresh = pw.api("POST", "/tokens", json={"name": "aud", "password": "n" * 12}).json()
+    pw.tokens["aud3"] = fresh["token"]
+    assert pw.account("aud3").actor.public_key == pw.account("aud2").actor.public_key
+    assert pw.api("DELETE", "/tokens/current", "aud3").status_code == 204
+    assert pw.api("GET", "/me", "aud3").status_code == 401
+    with pw.registry.sessions() as s, s.begin():
+        s.execute(update(Token).values(expires=datetime(2000, 1, 1)))
+    assert pw.api("GET", "/me", "aud2").status_code == 401
+    assert pw.api("GET", "/me", headers={"Authorization": "Bearer " + "x" * 500}
+                  ).status_code == 401
+
+
+def test_headers_escaping_redirects_and_errors(pw: PortalWorld) -> None:
+    r = pw.client.get("/")
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["x-frame-options"] == "DENY"
+    pw.api("POST", f"/systems/{pw.system}/feedback", "rev1", json={
+        "stakeholder": "reviewer", "text": "<script>alert('x')</script> =1+1"})
+    page = pw.client.get(f"/systems/{pw.system}").text
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "'=1+1" not in pw.api("GET", "/register.csv").text  # only cells that start so
+    pw.api("POST", f"/systems/{pw.system}/feedback", "rev1",
+           json={"stakeholder": "reviewer", "text": "=HYPERLINK(1)"})
+    client, csrf = browser(pw, None)
+    r = client.post("/login", data={"csrf_token": csrf, "name": "rev1", "password": PASSWORD,
+                                    "next": "//evil.example/"})
+    assert r.headers["location"].startswith("/dashboard")
+    r = client.get("/login?next=https://evil.example/")
+    assert 'value="https://evil.example/"' not in r.text
+    r = pw.api("POST", "/systems", "dev", json={"name": "x", "unknown": 1})
+    assert r.status_code == 422
+    r = pw.client.post(f"/systems/{pw.system}/feedback", data={"text": "no csrf"})
+    assert r.status_code in (403, 422) and "Traceback" not in r.text
+
+
+def test_a_bug_is_a_500_without_details(pw: PortalWorld, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    from haia.portal import views
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise KeyError("secret-internal-detail")
+
+    monkeypatch.setattr(views, "register", broken)
+    for path in ("/api/v1/register", "/"):
+        r = pw.client.get(path)
+        assert r.status_code == 500 and "secret-internal-detail" not in r.text
+        assert r.headers["content-security-policy"]
+
+
+def test_first_admin_and_account_rules(pw: PortalWorld) -> None:
+    from haia.errors import HaiaError
+
+    with pytest.raises(HaiaError):
+        pw.accounts.create_first_admin("again", PASSWORD)  # only the very first user
+    r = pw.api("POST", "/accounts", "admin", json={"name": "x", "role": "auditor",
+                                                  "password": "p" * 12})
+    assert r.status_code == 409 and "organisation" in r.text
+    r = pw.api("POST", "/accounts", "admin", json={"name": "y", "role": "stakeholder",
+                                                  "password": "p" * 12})
+    assert r.status_code == 400 and "category" in r.text
+    r = pw.api("POST", "/accounts", "admin", json={"name": "z", "role": "public",
+                                                  "password": "short"})
+    assert r.status_code == 422
+
+
+def test_nul_characters_are_refused_alike_on_every_database(pw: PortalWorld) -> None:
+    """PostgreSQL cannot store NUL; the portal refuses it with a 400 (found by schemathesis
+    as a 500 on PostgreSQL), and the registry refuses it for any other caller."""
+    from haia.errors import HaiaError
+
+    r = pw.api("POST", f"/systems/{pw.system}/feedback", "rev1",
+               json={"stakeholder": "reviewer", "text": "before\u0000after"})
+    assert r.status_code == 400 and "NUL" in r.json()["detail"]
+    assert pw.api("GET", "/systems/1%00").status_code == 400
+    assert pw.api("POST", "/tokens", content=b'{"name": "rev\x00", "password": "x"}',
+                  headers={"content-type": "application/json"}).status_code == 400
+    client, csrf = browser(pw, "rev1")
+    r = client.post(f"/systems/{pw.system}/feedback",
+                    data={"csrf_token": csrf, "stakeholder": "reviewer", "text": "a\x00b"})
+    assert r.status_code == 400 and "Traceback" not in r.text
+    with pytest.raises(HaiaError, match="NUL"):
+        pw.registry.add_organisation("Clinic\x00", kind="deployer", actor=pw.actor("admin"))
+    assert pw.api("GET", "/register").status_code == 200  # the session was not left broken
