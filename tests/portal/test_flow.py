@@ -91,6 +91,10 @@ def test_feedback_on_a_finding_moderated_and_answered(pw: PortalWorld) -> None:
     assert "Black patients" in dash and "anonymous" in dash
     held = pw.api("GET", "/dashboard", "rev1").json()["feedback_held"][0]
     r = rev.post(f"/feedback/{held['id']}/moderate", data={"csrf_token": rev_csrf,
+                                                           "decision": "maybe"})
+    assert r.status_code == 422  # neither publish nor reject: nothing is decided
+    assert pw.api("GET", "/dashboard", "rev1").json()["feedback_held"][0]["id"] == held["id"]
+    r = rev.post(f"/feedback/{held['id']}/moderate", data={"csrf_token": rev_csrf,
                                                            "decision": "publish"})
     assert r.status_code == 303
     page = pw.client.get(f"/audits/{audit}").text

@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.registry.world import CORE, INDEPENDENT, MODEL, answers
+from tests.registry.world import CORE, INDEPENDENT, MODEL, answers, write_report
 
 from haia.portal.accounts import Account, LoginLimiter
 from haia.portal.app import create_app
 from haia.registry.service import Registry
-from haia.registry.signing import sign_with
 
 PASSWORD = "a long test password"
 # name: (role, organisation, stakeholder category)
@@ -100,32 +98,14 @@ class PortalWorld:
         return ident
 
     def report(self, suite: str, findings: list[dict[str, str]] | None = None) -> Path:
-        """A report folder signed with the auditor's portal key, as ``haia audit`` writes."""
-        from tests.registry.world import load_suite
-
-        s = load_suite(suite)
-        n = len(s.items)
+        """A report folder signed with the auditor's portal key, as ``haia audit`` writes;
+        its HTML carries a script the report frame must not run."""
         self.reports += 1
-        folder = self.tmp / f"report-{self.reports}"
-        folder.mkdir()
-        report = {
-            "run": {"run_id": f"r{self.reports}", "model": MODEL, "suite": s.name,
-                    "suite_version": s.version, "suite_hash": s.content_hash(),
-                    "finished": "2026-12-01T10:00:00Z", "status": "complete",
-                    "config": {"limit": None, "model": MODEL, "suite": s.name},
-                    "counts": {"responses": n, "ok": n, "errors": 0, "skipped": 0,
-                               "cached": 0, "items": n}},
-            "findings": [{"id": f["id"], "severity": f["severity"], "suite": s.name}
-                         for f in findings or []],
-            "subject": {"system": "TriageAid", "version": "1.0", "auditor": "aud"},
-            "scorecard": SCORECARD,
-        }
-        (folder / "report.json").write_text(json.dumps(report))
-        (folder / "report.html").write_text(
-            f"<html><body><h1>{s.name}</h1><script>alert(1)</script></body></html>")
-        for name in ("report.json", "report.html"):
-            sign_with(folder / name, self.actor("aud").key, "aud")
-        return folder
+        return write_report(self.tmp / f"report-{self.reports}", suite, self.actor("aud").key,
+                            "aud", run=self.reports, findings=findings,
+                            extra={"scorecard": SCORECARD},
+                            html=f"<html><body><h1>{suite}</h1><script>alert(1)</script>"
+                                 "</body></html>")
 
     def audit(self, suite: str, deployment: int | None = None,
               findings: list[dict[str, str]] | None = None) -> int:

@@ -51,6 +51,35 @@ def answers(kind: str = "high", **changes: str) -> dict[str, Any]:
     return {**data, **changes}
 
 
+def write_report(folder: Path, suite: str, key: Any, signer: str, *, run: int,
+                 model: str = MODEL, findings: list[dict[str, str]] | None = None,
+                 limit: int | None = None, errors: int = 0, system: str = "TriageAid",
+                 version: str = "1.0", extra: dict[str, Any] | None = None,
+                 html: str | None = None) -> Path:
+    """A report folder (report.json and report.html, each signed with ``key`` as ``signer``)
+    as ``haia audit --system`` writes it."""
+    s = load_suite(suite)
+    n = len(s.items) if limit is None else min(limit, len(s.items))
+    folder.mkdir()
+    report = {
+        "run": {"run_id": f"r{run}", "model": model, "suite": s.name,
+                "suite_version": s.version, "suite_hash": s.content_hash(),
+                "finished": "2026-12-01T10:00:00Z", "status": "complete",
+                "config": {"limit": limit, "model": model, "suite": s.name},
+                "counts": {"responses": n, "ok": n - errors, "errors": errors,
+                           "skipped": 0, "cached": 0, "items": n}},
+        "findings": [{"id": f["id"], "severity": f["severity"], "suite": s.name}
+                     for f in findings or []],
+        "subject": {"system": system, "version": version, "auditor": signer},
+        **(extra or {}),
+    }
+    (folder / "report.json").write_text(json.dumps(report))
+    (folder / "report.html").write_text(html or f"<html><body>{s.name}</body></html>")
+    for name in ("report.json", "report.html"):
+        sign_with(folder / name, key, signer)
+    return folder
+
+
 class World:
     """The registry and every actor, by name."""
 
@@ -93,27 +122,10 @@ class World:
                = None, limit: int | None = None, errors: int = 0, signer: str = "aud",
                system: str = "TriageAid", version: str = "1.0") -> Path:
         """A signed report folder as ``haia audit --system`` writes it."""
-        s = load_suite(suite)
-        n = len(s.items) if limit is None else min(limit, len(s.items))
         self.reports += 1
-        folder = self.tmp / f"report-{self.reports}"
-        folder.mkdir()
-        report = {
-            "run": {"run_id": f"r{self.reports}", "model": model, "suite": s.name,
-                    "suite_version": s.version, "suite_hash": s.content_hash(),
-                    "finished": "2026-12-01T10:00:00Z", "status": "complete",
-                    "config": {"limit": limit, "model": model, "suite": s.name},
-                    "counts": {"responses": n, "ok": n - errors, "errors": errors,
-                               "skipped": 0, "cached": 0, "items": n}},
-            "findings": [{"id": f["id"], "severity": f["severity"], "suite": s.name}
-                         for f in findings or []],
-            "subject": {"system": system, "version": version, "auditor": signer},
-        }
-        (folder / "report.json").write_text(json.dumps(report))
-        (folder / "report.html").write_text(f"<html><body>{s.name}</body></html>")
-        for name in ("report.json", "report.html"):
-            sign_with(folder / name, self[signer].key, signer)
-        return folder
+        return write_report(self.tmp / f"report-{self.reports}", suite, self[signer].key,
+                            signer, run=self.reports, model=model, findings=findings,
+                            limit=limit, errors=errors, system=system, version=version)
 
     def audit(self, suite: str, deployment: int | None = None, *, auditor: str = "aud",
               independence: str = INDEPENDENT, **kwargs: Any) -> int:

@@ -7,7 +7,7 @@ from :data:`MESSAGES`, so no text a user typed is ever reflected into a page.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -209,25 +209,16 @@ def dashboard_page(request: Request, account: Page) -> HTMLResponse:
         "d": views.dashboard(get_registry(request), account), "actions": TRANSITIONS})
 
 
-@router.post("/feedback/{feedback_id}/moderate")
-def moderate_feedback(request: Request, feedback_id: int, csrf: Csrf,
-                      decision: Annotated[str, Form(max_length=10)],
-                      account: Annotated[Account, Depends(require_page("reviewer"))],
-                      reason: LongText = "", text: LongText = "") -> RedirectResponse:
+@router.post("/{table}/{ident}/moderate")
+def moderate_post(request: Request, table: Literal["feedback", "incidents"], ident: int,
+                  csrf: Csrf, decision: Annotated[Literal["publish", "reject", "dismiss"],
+                                                  Form()],
+                  account: Annotated[Account, Depends(require_page("reviewer"))],
+                  reason: LongText = "", text: LongText = "") -> RedirectResponse:
+    """Publish (with the moderator's edit of the text, if any) or reject/dismiss a held
+    feedback or incident report."""
     check_csrf(request, csrf)
-    get_registry(request).moderate("feedback", feedback_id, publish=decision == "publish",
-                                   reason=reason or None, text=text or None,
-                                   actor=account.actor)
-    return back("/dashboard", "moderated")
-
-
-@router.post("/incidents/{incident_id}/moderate")
-def moderate_incident(request: Request, incident_id: int, csrf: Csrf,
-                      decision: Annotated[str, Form(max_length=10)],
-                      account: Annotated[Account, Depends(require_page("reviewer"))],
-                      reason: LongText = "", text: LongText = "") -> RedirectResponse:
-    check_csrf(request, csrf)
-    get_registry(request).moderate("incidents", incident_id, publish=decision == "publish",
+    get_registry(request).moderate(table, ident, publish=decision == "publish",
                                    reason=reason or None, text=text or None,
                                    actor=account.actor)
     return back("/dashboard", "moderated")
