@@ -7,7 +7,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -148,30 +148,33 @@ def default_out(run_id: str) -> Path:
     return Path("haia-reports") / run_id
 
 
-# What the report stage imports (about 3 s of SciPy, scikit-learn via Fairlearn, matplotlib and
-# fpdf2): imported in a background thread while the run waits on the model, not after it.
-REPORT_MODULES = ("scipy.stats", "haia.metrics.fairness", "haia.report.build",
-                  "haia.report.write", "haia.report.pdf", "haia.report.exports",
-                  "haia.report.model_card", "haia.metrics.equity", "fairlearn.metrics")
+# What the report stage imports (matplotlib, fpdf2 and, for equity suites, SciPy's statistics:
+# about 1.5 s): imported in a background thread while the run waits on the model, not after it.
+REPORT_MODULES = ("haia.metrics.fairness", "haia.report.build", "haia.report.write",
+                  "haia.report.pdf", "haia.report.exports", "haia.report.model_card",
+                  "haia.metrics.equity")
+EQUITY_MODULES = ("scipy.stats",)  # McNemar's exact test, for suites of counterfactual families
 
 
-def _warm_report_imports() -> None:
+def _warm_report_imports(equity: bool) -> None:
     import importlib
 
     from haia.report.charts import _plt
 
     try:
-        for name in REPORT_MODULES:
+        for name in REPORT_MODULES + (EQUITY_MODULES if equity else ()):
             importlib.import_module(name)
         _plt()
     except Exception:  # only a head start: the report stage imports them itself
         pass
 
 
-def warm_report_imports() -> threading.Thread:
+def warm_report_imports(equity: bool = True) -> threading.Thread:
     """Start importing the report stage's modules in a daemon thread (joined before the report
-    stage, so no module is ever imported by two threads at once after the run)."""
-    thread = threading.Thread(target=_warm_report_imports, name="haia-warm-imports", daemon=True)
+    stage, so no module is ever imported by two threads at once after the run); ``equity``:
+    the suite has counterfactual families, whose tests need SciPy's statistics."""
+    thread = threading.Thread(target=_warm_report_imports, args=(equity,),
+                              name="haia-warm-imports", daemon=True)
     thread.start()
     return thread
 
@@ -232,7 +235,7 @@ def run_audit(
     if on_start is not None:
         on_start(run_id, len(units))
     readings: list[EnergyReading] = []
-    warming = warm_report_imports()
+    warming = warm_report_imports(any(item.family for item in suite.items))
     try:
         with measure_energy(config.model, energy_config, readings):
             progress = asyncio.run(_execute(runner, units, adapter))
@@ -319,6 +322,19 @@ def _with_verdicts(records: Iterable[SampleRecord], verdicts: list[dict[str, Any
         yield record
 
 
+def _outcomes(records: Iterable[SampleRecord], outcomes: list[SampleRecord], *,
+              keep_output: bool) -> Iterator[SampleRecord]:
+    """``records`` passed through, each one's outcome appended to ``outcomes`` on the way:
+    the record without its scores and annotations, and without its output unless
+    ``keep_output`` or the record was judged (the report's run summary, failures, cost and
+    items read these, so the store is read once)."""
+    for record in records:
+        keep = keep_output or "judge" in record.annotations
+        outcomes.append(replace(record, scores={}, annotations={},
+                                output=record.output if keep else None))
+        yield record
+
+
 def score_values(scores: list[Any]) -> list[ScoreValue]:
     """A scorer's :class:`~haia.scoring.base.Score` list as stored values."""
     return [ScoreValue(s.metric, s.value, s.label, str(s.detail.get("kind", "binary")),
@@ -369,10 +385,11 @@ def assemble(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
     from haia.metrics.fairness import disparities
     from haia.report.build import build_report
 
-    responses = store.responses(run_id)
     judged = list(store.meta(run_id, "judge"))  # runs judged before verdicts were annotations
-    scores = score_records(suite, _with_verdicts(store.records(run_id), judged),
-                           regrade=regrade)
+    responses: list[SampleRecord] = []
+    records = _outcomes(_with_verdicts(store.records(run_id), judged), responses,
+                        keep_output=config.include_responses or bool(judged))
+    scores = score_records(suite, records, regrade=regrade)
     metrics: list[MetricRow] = aggregate(AggregationContext(suite, scores, config.seed))
     if judged:
         from haia.metrics.agreement import grader_agreement, judge_scores
@@ -381,7 +398,8 @@ def assemble(store: RunStore, run_id: str, suite: Suite, config: AuditConfig,
         judge_rows = judge_scores(suite.name, items, judged)
         scores += judge_rows
         metrics += disaggregate(judge_rows, seed=config.seed)
-        answers = {(r.item_id, r.sample): r.text or "" for r in responses if r.status == "ok"}
+        answers = {(r.item_id, r.sample): r.output or "" for r in responses
+                   if r.status == "ok"}
         metrics += grader_agreement(suite.name, items, answers, judged, config.seed)
     findings = judge(metrics, scores, thresholds)
     failures = summarise_failures(responses)

@@ -94,7 +94,7 @@ sustainability_doc = st.fixed_dictionaries({}, optional={
 def test_generated_sustainability_loads_and_summarises_or_fails_in_one_line(
         tmp_path: Path, doc: object) -> None:
     from haia.metrics.sustainability import load_config, summarise
-    from haia.runner.store import ResponseRecord
+    from haia.record import SampleRecord
 
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
@@ -103,8 +103,8 @@ def test_generated_sustainability_loads_and_summarises_or_fails_in_one_line(
     except HaiaError as exc:
         _one_line(exc)
         return
-    responses = [ResponseRecord("r", "i", 0, "h", "ok", text="B", prompt_tokens=10,
-                                completion_tokens=5, latency_ms=20.0)]
+    responses = [SampleRecord("i", 0, "h", "ok", output="B", prompt_tokens=10,
+                              completion_tokens=5, latency_s=0.02)]
     summarise("s", "openai:gpt-4o@http://x", responses, [], config)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from haia.findings.judge import mapping_for
 from haia.findings.model import Finding, Severity
-from haia.runner.store import ResponseRecord
+from haia.record import SampleRecord
 
 METRIC = "failed_requests"
 
@@ -46,7 +46,7 @@ def classify(error: str | None) -> str:
     return OTHER[0]
 
 
-def summarise_failures(responses: Iterable[ResponseRecord], total: int | None = None
+def summarise_failures(responses: Iterable[SampleRecord], total: int | None = None
                        ) -> dict[str, Any]:
     """Failed requests of a run: how many, their share of ``total`` (default: the responses
     stored) and, per kind, the count, a plain description, one example message and the items."""

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
-from haia.metrics.disaggregate import bootstrap_ci
+from haia.metrics.stats import bootstrap_ci
 from haia.metrics.table import MetricRow, ScoreRow
 from haia.scoring.rubric import grade_rules, rubric_points
 from haia.suites.model import Item

@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 
 from haia.metrics.derived import register_derived
-from haia.metrics.disaggregate import bootstrap_ci
+from haia.metrics.stats import bootstrap_ci
 from haia.metrics.table import MetricRow, ScoreRow
 
 

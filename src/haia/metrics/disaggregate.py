@@ -7,24 +7,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from haia.metrics.stats import resampled_means
+from haia.metrics.stats import bootstrap_ci
 from haia.metrics.table import MetricRow, ScoreRow
 
 OVERALL = ("overall", "all")
-
-
-def bootstrap_ci(values: np.ndarray, *, seed: int, resamples: int = 2000,
-                 level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values`` (seeded, vectorised)."""
-    if values.size == 0:
-        return (float("nan"), float("nan"))
-    if values.size == 1 or np.all(values == values[0]):
-        return (float(values[0]), float(values[0]))
-    rng = np.random.default_rng(seed)
-    means = resampled_means(values, rng, resamples)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return float(low), float(high)
 
 
 def _groups(item_attributes: dict[str, str],
@@ -53,7 +39,7 @@ def disaggregate(rows: Iterable[ScoreRow], *, seed: int = 0,
     cells: dict[tuple[str, str, str, str], list[float | None]] = defaultdict(list)
     for (suite, metric, _item), (values, item_attributes) in per_item.items():
         known = [v for v in values if v is not None]
-        mean = float(np.mean(known)) if known else None
+        mean = sum(known) / len(known) if known else None
         for attribute, group in _groups(item_attributes, wanted):
             cells[(suite, metric, attribute, group)].append(mean)
     out = []

@@ -67,12 +67,22 @@ def wilcoxon_p(diffs: np.ndarray) -> float:
 BOOTSTRAP_BLOCK = 1_000_000  # resampled values drawn at once (8 MB of indices)
 
 
+DISCRETE_LEVELS = 64
+"""Up to this many distinct values, a resample is drawn as counts per value (multinomial)."""
+
+
 def resampled_means(values: np.ndarray, rng: np.random.Generator,
                     resamples: int) -> np.ndarray:
-    """The means of ``resamples`` bootstrap resamples of ``values``, drawn a block of rows at a
-    time: memory stays bounded for 100,000 values, and the numbers are those of one
-    (resamples x n) draw from ``rng``."""
+    """The means of ``resamples`` bootstrap resamples of ``values`` (n draws with
+    replacement each). Values taking few distinct levels (0/1 scores, paired differences in
+    -1/0/1) are resampled as multinomial counts per level, which is the same distribution as
+    drawing n indices and costs O(levels) instead of O(n) per resample; other values a block of
+    index rows at a time, so memory stays bounded for 100,000 values."""
     n = values.size
+    levels, counts = np.unique(values, return_counts=True)
+    if levels.size <= DISCRETE_LEVELS:
+        drawn = rng.multinomial(n, counts / n, size=resamples)
+        return drawn @ levels / n
     step = max(1, BOOTSTRAP_BLOCK // n)
     means = np.empty(resamples)
     for start in range(0, resamples, step):
@@ -81,18 +91,18 @@ def resampled_means(values: np.ndarray, rng: np.random.Generator,
     return means
 
 
-def bootstrap_mean_ci(values: np.ndarray, seed: int, resamples: int = 2000,
-                      level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values`` (seeded)."""
+def bootstrap_ci(values: np.ndarray, *, seed: int, resamples: int = 2000,
+                 level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (seeded); the one bootstrap of
+    haia (per-group metrics, agreement, derived metrics, equity gaps)."""
     v = np.asarray(values, dtype=float)
-    if len(v) == 0:
+    if v.size == 0:
         return (math.nan, math.nan)
-    if len(v) == 1:
+    if v.size == 1 or np.all(v == v[0]):
         return (float(v[0]), float(v[0]))
-    rng = np.random.default_rng(seed)
-    means = resampled_means(v, rng, resamples)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
+    means = resampled_means(v, np.random.default_rng(seed), resamples)
+    tail = (1 - level) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
     return float(low), float(high)
 
 

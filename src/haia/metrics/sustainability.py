@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from haia.metrics.table import MetricRow
-from haia.runner.store import ResponseRecord
+from haia.record import SampleRecord
 
 
 def load_config(path: str | Path | None = None) -> dict[str, Any]:
@@ -87,7 +87,7 @@ RUN_METRICS = ("tokens_per_query", "latency_p95_s", "cost_usd_per_1k", "energy_w
 """The cost and energy metrics every run reports, whatever its suite."""
 
 
-def summarise(suite: str, model_spec: str, responses: list[ResponseRecord],
+def summarise(suite: str, model_spec: str, responses: list[SampleRecord],
               energy: list[dict[str, Any]], config: dict[str, Any]) -> tuple[
                   list[MetricRow], dict[str, Any]]:
     """Metric rows (attribute ``overall``) and a summary for the report's sustainability section.
@@ -101,7 +101,7 @@ def summarise(suite: str, model_spec: str, responses: list[ResponseRecord],
         return [], {}
     prompt = np.array([r.prompt_tokens for r in ok], dtype=float)
     completion = np.array([r.completion_tokens for r in ok], dtype=float)
-    latency = np.array([r.latency_ms / 1000 for r in ok if not r.cached], dtype=float)
+    latency = np.array([r.latency_s for r in ok if not r.cached], dtype=float)
     price = _price(model_spec, config)
     cost_per_query = (prompt * price["input"] + completion * price["output"]) / 1e6
     measured = [e for e in energy if e.get("method") == "codecarbon"]

@@ -12,11 +12,12 @@ from haia.findings.judge import framework_map, load_thresholds
 from haia.findings.model import Finding
 from haia.metrics.equity import Comparison
 from haia.metrics.table import MetricRow, ScoreRow
+from haia.record import SampleRecord
 from haia.report.labels import is_demographic
 from haia.report.model_card import describe_model, model_block
 from haia.report.plain import add_plain, distinct_findings, top_findings
 from haia.report.verdicts import actions, limits, scorecard
-from haia.runner.store import ResponseRecord, RunRecord
+from haia.runner.store import RunRecord
 from haia.suites.model import Suite
 from haia.suites.review import latest_review
 
@@ -30,10 +31,10 @@ def _percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_summary(run: RunRecord, responses: list[ResponseRecord]) -> dict[str, Any]:
+def run_summary(run: RunRecord, responses: list[SampleRecord]) -> dict[str, Any]:
     """The ``run`` section: identity, configuration, counts, usage and latency."""
     status = Counter(r.status for r in responses)
-    fresh = [r.latency_ms for r in responses if r.status == "ok" and not r.cached]
+    fresh = [round(r.latency_s * 1000, 6) for r in responses if r.status == "ok" and not r.cached]
     config = {k: v for k, v in run.config.items() if k not in {"headers"}}
     config["headers"] = sorted(run.config.get("headers", {}))  # names only, never values
     return {
@@ -136,7 +137,7 @@ def summary_line(report: dict[str, Any]) -> str:
             f"{said}. {findings}.")
 
 
-def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
+def build_report(run: RunRecord, suite: Suite, responses: list[SampleRecord],
                  scores: list[ScoreRow], metrics: list[MetricRow], findings: list[Finding],
                  *, include_responses: bool = False,
                  comparisons: list[Comparison] | None = None,
@@ -156,7 +157,7 @@ def build_report(run: RunRecord, suite: Suite, responses: list[ResponseRecord],
         if r.error:
             entry["error"] = r.error
         if include_responses:
-            entry["response"] = r.text
+            entry["response"] = r.output
         by_item[(r.item_id, r.sample)] = entry
     for s in scores:
         entry = by_item[(s.item_id, s.sample)]
