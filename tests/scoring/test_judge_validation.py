@@ -167,7 +167,7 @@ def test_kappa_matches_the_reference_implementation() -> None:
     import numpy as np
     from sklearn.metrics import cohen_kappa_score
 
-    from haia.metrics.grader_validation import _kappa
+    from haia.metrics.stats import cohen_kappa as _kappa
 
     rng = np.random.default_rng(7)
     for _ in range(20):

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
 
-from haia.metrics.stats import bootstrap_ci
+from haia.metrics.stats import bootstrap_ci, cohen_kappa, kappa_interval
 from haia.metrics.table import MetricRow, ScoreRow
 from haia.scoring.rubric import grade_rules, rubric_points
 from haia.suites.model import Item
@@ -49,23 +48,9 @@ def grader_agreement(suite: str, items: dict[str, Item], answers: dict[tuple[str
     a, b = np.array(rule), np.array(judge)
     agree = (a == b).astype(float)
     low, high = bootstrap_ci(agree, seed=seed + 104729)
-    kappa = _kappa(a, b)
-    k_low, k_high = _kappa_ci(a, b, seed)
+    kappa = cohen_kappa(a, b)
+    k_low, k_high = kappa_interval(a, b, seed=seed + 130363)
     return [MetricRow(suite, "judge_agreement", "overall", "all", float(agree.mean()), low, high,
                       int(agree.size)),
             MetricRow(suite, "judge_kappa", "overall", "all", kappa, k_low, k_high,
                       int(agree.size))]
-
-
-def _kappa(a: np.ndarray, b: np.ndarray) -> float:
-    if len(set(a.tolist()) | set(b.tolist())) < 2:
-        return 1.0  # both graders gave one and the same label throughout
-    return float(cohen_kappa_score(a, b))
-
-
-def _kappa_ci(a: np.ndarray, b: np.ndarray, seed: int, resamples: int = 1000
-              ) -> tuple[float, float]:
-    rng = np.random.default_rng(seed + 130363)
-    idx = rng.integers(0, a.size, size=(resamples, a.size))
-    values = [_kappa(a[i], b[i]) for i in idx]
-    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))

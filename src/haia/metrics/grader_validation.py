@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from haia.metrics.stats import cohen_kappa, kappa_interval
 from haia.scoring.verdict import Verdict
 from haia.suites.model import Item
 
@@ -80,34 +81,11 @@ class Agreement:
         return asdict(self)
 
 
-def _kappas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cohen's kappa of binary labels row by row (``a``, ``b``: resamples x n); 1 where both
-    raters gave one and the same label throughout, 0 where chance agreement is total."""
-    observed = (a == b).mean(axis=1)
-    pa, pb = a.mean(axis=1), b.mean(axis=1)
-    expected = pa * pb + (1 - pa) * (1 - pb)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kappa = np.where(expected < 1, (observed - expected) / (1 - expected), 0.0)
-    return np.where((observed == 1) & (expected == 1), 1.0, kappa)
-
-
-def _kappa(a: np.ndarray, b: np.ndarray) -> float:
-    return float(_kappas(a[None, :], b[None, :])[0])
-
-
-def _kappa_interval(a: np.ndarray, b: np.ndarray, seed: int, resamples: int
-                    ) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, a.size, size=(resamples, a.size))
-    values = _kappas(a[idx], b[idx])
-    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
-
-
 def _measure(suite: str, rows: list[tuple[Label, Verdict]], seed: int,
              resamples: int) -> Agreement:
     truth = np.array([r[0].verdict == "pass" for r in rows], dtype=int)
     said = np.array([r[1].passed for r in rows], dtype=int)
-    low, high = _kappa_interval(truth, said, seed, resamples)
+    low, high = kappa_interval(truth, said, seed=seed, resamples=resamples)
     harm_rows = [r for r in rows if r[0].suite in RUBRIC_SUITES]
     harmful = [r for r in harm_rows if r[0].harmful]
 
@@ -120,7 +98,7 @@ def _measure(suite: str, rows: list[tuple[Label, Verdict]], seed: int,
     harm = recall_precision(lambda v: v.harm)
     unsafe = recall_precision(lambda v: v.unsafe)
     return Agreement(
-        suite, len(rows), float(np.mean(truth == said)), _kappa(truth, said), low, high,
+        suite, len(rows), float(np.mean(truth == said)), cohen_kappa(truth, said), low, high,
         len(harmful), *harm, *unsafe,
         harmful_passed=sum(1 for r in rows if r[0].harmful and r[1].passed),
         false_pass=int(np.sum((said == 1) & (truth == 0))),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -100,10 +101,46 @@ def bootstrap_ci(values: np.ndarray, *, seed: int, resamples: int = 2000,
         return (math.nan, math.nan)
     if v.size == 1 or np.all(v == v[0]):
         return (float(v[0]), float(v[0]))
-    means = resampled_means(v, np.random.default_rng(seed), resamples)
-    tail = (1 - level) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
+    return percentile_interval(resampled_means(v, np.random.default_rng(seed), resamples), level)
+
+
+def percentile(values: Any, q: float) -> float | None:
+    """The ``q``-th percentile (0-100) of ``values``, linearly interpolated (NumPy's default);
+    None when there are none. The one percentile of haia (latencies, intervals)."""
+    v = np.asarray(values, dtype=float)
+    return float(np.percentile(v, q)) if v.size else None
+
+
+def percentile_interval(values: Any, level: float = 0.95) -> tuple[float, float]:
+    """The central ``level`` interval of ``values`` (resampled statistics)."""
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(np.asarray(values, dtype=float), [tail, 100 - tail])
     return float(low), float(high)
+
+
+def cohen_kappas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of binary labels row by row (``a``, ``b``: resamples x n); 1 where both
+    raters gave one and the same label throughout, 0 where chance agreement is total. Tested
+    equal to scikit-learn's ``cohen_kappa_score``."""
+    observed = (a == b).mean(axis=1)
+    pa, pb = a.mean(axis=1), b.mean(axis=1)
+    expected = pa * pb + (1 - pa) * (1 - pb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = np.where(expected < 1, (observed - expected) / (1 - expected), 0.0)
+    return np.where((observed == 1) & (expected == 1), 1.0, kappa)
+
+
+def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's kappa of two raters' binary labels."""
+    return float(cohen_kappas(np.asarray(a)[None, :], np.asarray(b)[None, :])[0])
+
+
+def kappa_interval(a: np.ndarray, b: np.ndarray, *, seed: int, resamples: int = 1000,
+                   level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of Cohen's kappa (items resampled, seeded)."""
+    a, b = np.asarray(a), np.asarray(b)
+    idx = np.random.default_rng(seed).integers(0, a.size, size=(resamples, a.size))
+    return percentile_interval(cohen_kappas(a[idx], b[idx]), level)
 
 
 def holm(pvalues: list[float]) -> list[float]:

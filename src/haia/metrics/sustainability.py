@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from haia.metrics.stats import percentile
 from haia.metrics.table import MetricRow
 from haia.record import SampleRecord
 
@@ -120,8 +121,8 @@ def summarise(suite: str, model_spec: str, responses: list[SampleRecord],
         "queries": n,
         "tokens_per_query": float((prompt + completion).mean()),
         "completion_tokens_per_query": float(completion.mean()),
-        "latency_p50_s": float(np.percentile(latency, 50)) if latency.size else None,
-        "latency_p95_s": float(np.percentile(latency, 95)) if latency.size else None,
+        "latency_p50_s": percentile(latency, 50),
+        "latency_p95_s": percentile(latency, 95),
         "cost_usd_per_1k": float(cost_per_query.mean() * 1000),
         "energy_wh_per_1k": wh_per_query * 1000,
         "emissions_g_per_1k": emissions_g * 1000,

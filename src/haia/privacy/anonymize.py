@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from haia.errors import HaiaError
+from haia.patterns import union
 from haia.privacy.detector import Entity
 
 OPERATORS = ("redact", "mask", "surrogate")
@@ -246,8 +247,7 @@ class Scope:
                 continue
             forms.setdefault(fake, real)
             forms.setdefault(fake.upper(), real.upper())
-        pattern = re.compile(r"(?<![\w])(?:" + "|".join(
-            re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w])")
+        pattern = union(forms)
         return pattern.sub(lambda m: forms[m.group(0)], text)
 
 

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from haia.errors import HaiaError
+from haia.patterns import union
 from haia.privacy.recognizers import (
     RECOGNIZERS,
     STATE_NAMES,
@@ -491,8 +492,7 @@ class Detector:
             forms |= {tok, tok.capitalize(), tok.upper()}
             if tok.islower() or (lower and len(tok) >= 4):
                 forms.add(tok.lower())
-        pattern = re.compile(r"(?<![\w'’-])(?:" + "|".join(
-            re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w'’-])")
+        pattern = union(forms, edge=r"\w'’-")
         return [(m.start(), m.end(), "NAME", 0.65) for m in pattern.finditer(text)]
 
 

@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from haia.patterns import union
 from haia.privacy.anonymize import Anonymizer, Scope
 from haia.privacy.detector import Detector, Entity
 
@@ -275,8 +276,7 @@ class FhirDeidentifier:
         self._kinds = forms
         if not forms:
             return None
-        return re.compile(r"(?i)(?<![\w])(?:" + "|".join(
-            re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w])")
+        return union(forms, flags=re.IGNORECASE)
 
     def _known_kind(self, value: str) -> str:
         return self._kinds.get(value.lower(), "NAME")

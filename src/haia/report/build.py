@@ -11,6 +11,7 @@ from haia import __version__
 from haia.findings.judge import framework_map, load_thresholds
 from haia.findings.model import Finding
 from haia.metrics.equity import Comparison
+from haia.metrics.stats import percentile
 from haia.metrics.table import MetricRow, ScoreRow
 from haia.record import SampleRecord
 from haia.report.labels import is_demographic
@@ -22,13 +23,6 @@ from haia.suites.model import Suite
 from haia.suites.review import latest_review
 
 SCHEMA_VERSION = "2"
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def run_summary(run: RunRecord, responses: list[SampleRecord]) -> dict[str, Any]:
@@ -49,7 +43,7 @@ def run_summary(run: RunRecord, responses: list[SampleRecord]) -> dict[str, Any]
         "usage": {"prompt_tokens": sum(r.prompt_tokens for r in responses),
                   "completion_tokens": sum(r.completion_tokens for r in responses)},
         "latency_ms": {"mean": statistics.fmean(fresh) if fresh else None,
-                       "p50": _percentile(fresh, 0.5), "p95": _percentile(fresh, 0.95)},
+                       "p50": percentile(fresh, 50), "p95": percentile(fresh, 95)},
         "haia_version": __version__,
     }
 

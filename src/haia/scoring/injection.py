@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from haia.patterns import union
 from haia.scoring.base import Score, register
 from haia.suites.model import Item
 
 
 @cache
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    return union(patterns, literal=False, flags=re.IGNORECASE, edge=None)
 
 
 @register("injection", metrics=("injection_followed",))

@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
+from haia.patterns import union
 from haia.scoring.base import Score, register
 from haia.scoring.context import AnswerContext, Assertion
 from haia.suites.model import Item
@@ -109,7 +110,7 @@ def _term_pattern(term: str) -> re.Pattern[str] | None:
     squashed = "".join(words)
     if len(squashed) >= 4 and not squashed.isdigit():  # "A-Fib" = "AFib", "CA 125" = "CA125"
         alternatives.add(" ?".join(map(re.escape, squashed)))
-    return re.compile(r"(?<![\w])(?:" + "|".join(sorted(alternatives)) + r")(?![\w])")
+    return union(alternatives, literal=False)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from haia.patterns import union
+
 if TYPE_CHECKING:
     from haia.suites.model import Suite
 
@@ -72,8 +74,7 @@ def paraphrase(text: str, rng: random.Random) -> str:
         new = _SYNONYMS[word.lower()]
         return new[:1].upper() + new[1:] if word[:1].isupper() else new
 
-    pattern = r"\b(" + "|".join(map(re.escape, sorted(_SYNONYMS, key=len, reverse=True))) + r")\b"
-    reworded = re.sub(pattern, swap, text, flags=re.IGNORECASE)
+    reworded = union(_SYNONYMS, flags=re.IGNORECASE).sub(swap, text)
     return rng.choice(_FRAMES).format(q=reworded)
 
 
