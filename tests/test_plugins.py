@@ -87,7 +87,7 @@ def test_audit_through_registered_plugins(plugins: None, tmp_path: Path) -> None
     with RunStore() as store:
         result = run_audit(AuditConfig(model="echo:B", suite=str(suite),
                                        out=str(tmp_path / "out"), concurrency=2), store=store)
-        assert [r.text for r in store.responses(result.run_id)] == ["B"] * 4
+        assert [r.output for r in store.records(result.run_id)] == ["B"] * 4
     report = json.loads((result.out_dir / "report.json").read_text(encoding="utf-8"))
     assert [i["scores"]["answer_length"] for i in report["items"]] == [1.0] * 4
     assert [i["scores"]["accuracy"] for i in report["items"]] == [0.0, 1.0, 0.0, 1.0]
@@ -119,6 +119,6 @@ def test_runner_checks_modalities_before_sending(plugins: None, tmp_path: Path) 
     with RunStore() as store:
         result = run_audit(AuditConfig(model="echo:B", suite=str(path),
                                        out=str(tmp_path / "out")), store=store)
-        (record,) = store.responses(result.run_id)
+        (record,) = store.records(result.run_id)
     assert record.status == "skipped" and record.attempts == 0
     assert "echo:B takes no image input" in (record.error or "")

@@ -30,11 +30,11 @@ def _run(tmp_path: Path, script: dict[str, list[object]]) -> RunStore:
                                  UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid")])
 def test_unexpected_exception_fails_one_item(tmp_path: Path, exc: Exception) -> None:
     store = _run(tmp_path, {"q1": [exc]})
-    status = {r.item_id: r.status for r in store.responses("r")}
+    status = {r.item_id: r.status for r in list(store.records("r"))}
     assert status == {"i0": "ok", "i1": "error", "i2": "ok", "i3": "ok"}
-    (failed,) = [r for r in store.responses("r") if r.status == "error"]
+    (failed,) = [r for r in list(store.records("r")) if r.status == "error"]
     assert classify(failed.error) == "malformed"
-    assert summarise_failures(store.responses("r"))["by_kind"]["malformed"]["items"] == ["i1"]
+    assert summarise_failures(list(store.records("r")))["by_kind"]["malformed"]["items"] == ["i1"]
 
 
 def test_user_error_stops_the_run(tmp_path: Path) -> None:

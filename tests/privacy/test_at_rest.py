@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import run_haia
 
 from haia.errors import HaiaError
-from haia.runner.store import Cipher, ResponseRecord, RunRecord, RunStore
+from haia.record import SampleRecord
+from haia.runner.store import Cipher, RunRecord, RunStore
 from haia.suites.loader import load_suite
 from haia.testing.openai_server import ScriptedServer
 
@@ -93,19 +94,19 @@ def test_store_round_trip_and_key_errors(tmp_path: Path, haia_home: Path,
     db = tmp_path / "runs.sqlite"
     with RunStore(db) as store:
         store.create_run(RunRecord("r1", "2026-01-01", "running", "m", "s", "1", "h", {}, None))
-        store.write(ResponseRecord("r1", "i1", 0, "hash1", "ok", text="Patient Ana Núñez"))
-        store.write(ResponseRecord("r1", "i2", 0, "hash2", "error", error="echo: Ana Núñez"))
+        store.record("r1", SampleRecord("i1", 0, "hash1", "ok", output="Patient Ana Núñez"))
+        store.record("r1", SampleRecord("i2", 0, "hash2", "error", error="echo: Ana Núñez"))
         store.flush()
-        assert store.responses("r1")[0].text == "Patient Ana Núñez"
-        assert store.responses("r1")[1].error == "echo: Ana Núñez"
-        assert store.cached(["hash1"])["hash1"].text == "Patient Ana Núñez"
+        first, second = store.records("r1")
+        assert first.output == "Patient Ana Núñez" and second.error == "echo: Ana Núñez"
+        assert store.cached(["hash1"])["hash1"].output == "Patient Ana Núñez"
     assert "Núñez".encode() not in db.read_bytes()
     # Another key cannot read the answers: a clear error, not garbage.
     from cryptography.fernet import Fernet
 
     monkeypatch.setenv("HAIA_STORE_KEY", Fernet.generate_key().decode())
     with RunStore(db) as store, pytest.raises(HaiaError, match="cannot be decrypted"):
-        store.responses("r1")
+        list(store.records("r1"))
     monkeypatch.setenv("HAIA_STORE_KEY", "not-a-key")
     with pytest.raises(HaiaError, match="not a Fernet key"):
         RunStore(db)
@@ -114,8 +115,8 @@ def test_store_round_trip_and_key_errors(tmp_path: Path, haia_home: Path,
     monkeypatch.setenv("HAIA_STORE_ENCRYPTION", "off")
     with RunStore(db) as store:
         assert store.cipher.seal("x") == "x"
-        store.write(ResponseRecord("r1", "i3", 0, "hash3", "ok", text="plain"))
+        store.record("r1", SampleRecord("i3", 0, "hash3", "ok", output="plain"))
         store.flush()
-        texts = {r.item_id: r.text for r in store.responses("r1")}
+        texts = {r.item_id: r.output for r in store.records("r1")}
     assert texts == {"i1": "Patient Ana Núñez", "i2": None, "i3": "plain"}
     assert Cipher(None).open("plain") == "plain"

@@ -76,7 +76,7 @@ def test_every_item_answered_once(tmp_path: Path) -> None:
     store = RunStore(tmp_path / "s.sqlite")
     adapter = ScriptedAdapter()
     runner = execute(adapter, store, make_suite(40), new_run(store), concurrency=8)
-    rows = store.responses("r1")
+    rows = list(store.records("r1"))
     assert len(rows) == 40 and {r.status for r in rows} == {"ok"}
     assert sorted(adapter.calls) == sorted(f"q{k}" for k in range(40))
     assert runner.progress.done == 40 and runner.progress.errors == 0
@@ -87,8 +87,8 @@ def test_transient_errors_are_retried_until_success(tmp_path: Path) -> None:
     adapter = ScriptedAdapter({"q0": [TransientModelError("429", status=429, retry_after=0),
                                       TransientModelError("503"), TimeoutError(), "fine"]})
     runner = execute(adapter, store, make_suite(2), new_run(store))
-    row = {r.item_id: r for r in store.responses("r1")}["i0"]
-    assert (row.status, row.text, row.attempts) == ("ok", "fine", 4)
+    row = {r.item_id: r for r in list(store.records("r1"))}["i0"]
+    assert (row.status, row.output, row.attempts) == ("ok", "fine", 4)
     assert runner.progress.retries == 3
 
 
@@ -98,14 +98,14 @@ def test_retries_exhausted_records_error_and_resume_retries_it(tmp_path: Path) -
     adapter = ScriptedAdapter({"q1": list(failures)})
     suite = make_suite(3)
     runner = execute(adapter, store, suite, new_run(store))
-    rows = {r.item_id: r for r in store.responses("r1")}
+    rows = {r.item_id: r for r in list(store.records("r1"))}
     assert rows["i1"].status == "error" and "boom 500" in (rows["i1"].error or "")
     assert runner.progress.errors == 1
     adapter.calls.clear()
     execute(adapter, store, suite, "r1")  # resume: only the failed item is sent again
     assert adapter.calls == ["q1"]
-    assert {r.status for r in store.responses("r1")} == {"ok"}
-    assert len(store.responses("r1")) == 3
+    assert {r.status for r in list(store.records("r1"))} == {"ok"}
+    assert len(list(store.records("r1"))) == 3
 
 
 def test_permanent_error_not_retried_and_unsupported_skipped(tmp_path: Path) -> None:
@@ -113,7 +113,7 @@ def test_permanent_error_not_retried_and_unsupported_skipped(tmp_path: Path) -> 
     adapter = ScriptedAdapter({"q0": [ModelError("400 bad request", status=400)],
                                "q1": [UnsupportedInput("text only")]})
     runner = execute(adapter, store, make_suite(3), new_run(store))
-    rows = {r.item_id: r for r in store.responses("r1")}
+    rows = {r.item_id: r for r in list(store.records("r1"))}
     assert (rows["i0"].status, rows["i0"].attempts) == ("error", 1)
     assert rows["i1"].status == "skipped"
     assert adapter.calls.count("q0") == 1
@@ -127,7 +127,7 @@ def test_cache_spares_repeated_calls_across_runs(tmp_path: Path) -> None:
     second = ScriptedAdapter()
     runner = execute(second, store, suite, new_run(store, "r2"))
     assert second.calls == [] and runner.progress.cached == 5
-    assert all(r.cached for r in store.responses("r2"))
+    assert all(r.cached for r in list(store.records("r2")))
     third = ScriptedAdapter()
     execute(third, store, suite, new_run(store, "r3"), use_cache=False)
     assert len(third.calls) == 5
@@ -143,7 +143,7 @@ def test_samples_are_distinct_requests(tmp_path: Path) -> None:
     new_run(store)
     runner = Runner(adapter, store, "r1", retry=FAST)
     asyncio.run(runner.run(units))
-    assert len(store.responses("r1")) == 6
+    assert len(list(store.records("r1"))) == 6
 
 
 def test_concurrency_is_bounded(tmp_path: Path) -> None:

@@ -33,8 +33,8 @@ def test_v1_store_reads_runs_and_answers(v1_store: tuple[Path, str]) -> None:
     with RunStore(path) as store:
         run = store.get_run(run_id)
         assert (run.suite, run.status, run.config["limit"]) == ("starter", "complete", 4)
-        responses = store.responses(run_id)
-        assert [(r.item_id, r.status, r.text) for r in responses] == [
+        responses = list(store.records(run_id))
+        assert [(r.item_id, r.status, r.output) for r in responses] == [
             (f"starter-00{k}", "ok", "B") for k in range(1, 5)]
 
 

@@ -10,10 +10,11 @@ store the moment it arrives.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Protocol, TypeVar
 
@@ -29,7 +30,7 @@ from haia.models.base import (
 )
 from haia.models.http import HttpError
 from haia.record import SampleRecord, ScoreValue
-from haia.runner.store import ResponseRecord, RunStore
+from haia.runner.store import RunStore
 from haia.suites.answer_schema import response_format
 from haia.suites.model import Item, Suite
 from haia.suites.render import render_messages
@@ -158,7 +159,7 @@ class Runner:
     def _count_retry(self) -> None:
         self.progress.retries += 1
 
-    async def _send(self, unit: WorkUnit) -> ResponseRecord:
+    async def _send(self, unit: WorkUnit) -> SampleRecord:
         return await self.sender.send(unit)
 
     async def run(self, units: WorkUnits) -> Progress:
@@ -198,7 +199,7 @@ class Runner:
             await queue.put(None)
 
     def _serve_from_cache(self, pending: list[WorkUnit]
-                          ) -> tuple[list[WorkUnit], list[tuple[WorkUnit, ResponseRecord]]]:
+                          ) -> tuple[list[WorkUnit], list[tuple[WorkUnit, SampleRecord]]]:
         """The units the cache cannot answer, and the records of those it can."""
         hits = self.store.cached(u.key for u in pending)
         rest, answered = [], []
@@ -207,10 +208,8 @@ class Runner:
             if hit is None:
                 rest.append(unit)
                 continue
-            answered.append((unit, ResponseRecord(
-                self.run_id, unit.item.id, unit.sample, unit.key, "ok", text=hit.text,
-                prompt_tokens=hit.prompt_tokens, completion_tokens=hit.completion_tokens,
-                latency_ms=hit.latency_ms, attempts=0, cached=True)))
+            answered.append((unit, replace(hit, item_id=unit.item.id, sample=unit.sample,
+                                           attempts=0, cached=True)))
             self.progress.done += 1
             self.progress.cached += 1
         return rest, answered
@@ -226,7 +225,7 @@ class Runner:
                 return
             await self._record_done(unit, await self._send(unit))
 
-    async def _record_done(self, unit: WorkUnit, record: ResponseRecord) -> None:
+    async def _record_done(self, unit: WorkUnit, record: SampleRecord) -> None:
         """Store one unit's outcome and count it."""
         await self._store(unit, record)
         self.progress.done += 1
@@ -236,20 +235,14 @@ class Runner:
             self.progress.skipped += 1
         self._notify()
 
-    async def _store(self, unit: WorkUnit, record: ResponseRecord) -> None:
-        """Write ``record``, with its scores when the run scores answers as they arrive."""
-        if self.score is None or record.status != "ok":
-            self.store.write(record)
-            return
-        try:
-            scores = await self.score(unit.item, record.text or "")
-        except Exception:  # a scorer failing on one answer never stops the run: the record is
-            self.store.write(record)  # stored unscored, and the report stage scores it again
-            return
-        self.store.record(self.run_id, SampleRecord(
-            record.item_id, record.sample, record.request_hash, "ok", record.text,
-            record.prompt_tokens, record.completion_tokens, record.latency_ms / 1000,
-            attempts=record.attempts, cached=record.cached, scores=scores))
+    async def _store(self, unit: WorkUnit, record: SampleRecord) -> None:
+        """Store ``record``, with its scores when the run scores answers as they arrive."""
+        if self.score is not None and record.status == "ok":
+            # a scorer failing on one answer never stops the run: the record is stored
+            # unscored, and the report stage scores it again
+            with contextlib.suppress(Exception):
+                record = replace(record, scores=await self.score(unit.item, record.output or ""))
+        self.store.record(self.run_id, record)
 
     def _notify(self) -> None:
         if self.on_progress is not None:
@@ -272,7 +265,7 @@ class Sender:
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
 
-    async def send(self, unit: WorkUnit) -> ResponseRecord:
+    async def send(self, unit: WorkUnit) -> SampleRecord:
         accepts = getattr(self.adapter, "modalities", None)
         missing = unit.item.modalities - set(accepts) if accepts else set()
         if missing:  # checked before sending: the model declared it cannot take this input
@@ -309,11 +302,11 @@ class Sender:
                                     error=f"malformed or unexpected answer: "
                                           f"{type(exc).__name__}: {str(exc)[:200]}")
             latency = response.latency_s or (time.perf_counter() - start)
-            return self._record(unit, "ok", text=response.text, attempts=attempt,
+            return self._record(unit, "ok", output=response.text, attempts=attempt,
                                 prompt_tokens=response.usage.prompt_tokens,
                                 completion_tokens=response.usage.completion_tokens,
-                                latency_ms=latency * 1000)
+                                latency_s=latency)
 
-    def _record(self, unit: WorkUnit, status: str, **fields: object) -> ResponseRecord:
-        return ResponseRecord(self.run_id, unit.item.id, unit.sample, unit.key, status,
-                              **fields)  # type: ignore[arg-type]
+    def _record(self, unit: WorkUnit, status: str, **fields: object) -> SampleRecord:
+        return SampleRecord(unit.item.id, unit.sample, unit.key, status,  # type: ignore[arg-type]
+                            **fields)  # type: ignore[arg-type]

@@ -29,8 +29,8 @@ from typing import Any
 from haia.errors import HaiaError
 from haia.models.base import FatalModelError
 from haia.models.registry import ModelOptions, create_adapter
+from haia.record import SampleRecord
 from haia.runner.engine import Progress, RetryPolicy, Runner, Sender, WorkUnit, WorkUnits
-from haia.runner.store import ResponseRecord
 
 MAX_BATCH = 16  # units handed to an actor in one call (records still come back one by one)
 
@@ -148,6 +148,6 @@ class RayRunner(Runner):
             if stop:
                 return
 
-    async def _record_done(self, unit: WorkUnit, record: ResponseRecord) -> None:
+    async def _record_done(self, unit: WorkUnit, record: SampleRecord) -> None:
         self.progress.retries += max(0, record.attempts - 1) if record.status != "skipped" else 0
         await super()._record_done(unit, record)

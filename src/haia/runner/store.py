@@ -176,30 +176,6 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseRecord:
-    """One stored response (or error, or skip) for one (item, sample) of a run."""
-
-    run_id: str
-    item_id: str
-    sample: int
-    request_hash: str
-    status: str  # ok | error | skipped
-    text: str | None = None
-    error: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_ms: float = 0.0
-    attempts: int = 1
-    cached: bool = False
-
-    def row(self, cipher: Cipher | None = None) -> tuple[Any, ...]:
-        seal = cipher.seal if cipher is not None else (lambda v: v)
-        return (self.run_id, self.item_id, self.sample, self.request_hash, self.status,
-                seal(self.text), seal(self.error), self.prompt_tokens, self.completion_tokens,
-                self.latency_ms, self.attempts, int(self.cached), now_iso(), None, None)
-
-
 @dataclass(frozen=True)
 class _SampleRow:
     """A :class:`~haia.record.SampleRecord` of run ``run_id``, queued for the writer."""
@@ -313,13 +289,6 @@ class RunStore:
             (run_id, *DONE_STATUSES))
         return {(r[0], r[1]) for r in rows}
 
-    def responses(self, run_id: str) -> list[ResponseRecord]:
-        rows = self._conn.execute(
-            "SELECT run_id, item_id, sample, request_hash, status, text, error, prompt_tokens, "
-            "completion_tokens, latency_ms, attempts, cached FROM responses WHERE run_id=? "
-            "ORDER BY item_id, sample", (run_id,))
-        return [self._open(ResponseRecord(*r[:11], cached=bool(r[11]))) for r in rows]
-
     def records(self, run_id: str, batch: int = 500) -> Iterator[SampleRecord]:
         """Stream the run's sample records, in (item id, sample) order, ``batch`` rows at a
         time (never the whole run in memory)."""
@@ -360,35 +329,22 @@ class RunStore:
                                "AND sample=?",
                                (self.cipher.seal(json.dumps(annotations, sort_keys=True)), *where))
 
-    def _open(self, record: ResponseRecord) -> ResponseRecord:
-        from dataclasses import replace
-
-        if record.text is None and record.error is None:
-            return record
-        return replace(record, text=self.cipher.open(record.text),
-                       error=self.cipher.open(record.error))
-
-    def cached(self, hashes: Iterable[str]) -> dict[str, ResponseRecord]:
-        """Successful earlier responses for any of ``hashes`` (the response cache)."""
-        found: dict[str, ResponseRecord] = {}
+    def cached(self, hashes: Iterable[str]) -> dict[str, SampleRecord]:
+        """Successful earlier answers for any of ``hashes`` (the response cache), by hash."""
+        found: dict[str, SampleRecord] = {}
         wanted = list(dict.fromkeys(hashes))
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._conn.execute(
-                "SELECT run_id, item_id, sample, request_hash, status, text, error, "
-                "prompt_tokens, completion_tokens, latency_ms, attempts FROM responses "
-                f"WHERE status='ok' AND request_hash IN ({marks})", chunk)
+                "SELECT item_id, sample, request_hash, text, prompt_tokens, completion_tokens, "
+                f"latency_ms, attempts FROM responses WHERE status='ok' AND request_hash IN "
+                f"({marks})", chunk)
             for r in rows:
-                if r[3] not in found:
-                    found[r[3]] = self._open(ResponseRecord(*r))
+                if r[2] not in found:
+                    found[r[2]] = SampleRecord(r[0], r[1], r[2], "ok", self.cipher.open(r[3]),
+                                               r[4], r[5], r[6] / 1000, attempts=r[7])
         return found
-
-    def write(self, record: ResponseRecord) -> None:
-        """Queue ``record`` for the writer thread (committed within milliseconds)."""
-        if self._writer is None:
-            self._writer = _Writer(self.path, self.cipher)
-        self._writer.put(record)
 
     def flush(self) -> None:
         """Block until every queued record is committed."""
@@ -427,7 +383,7 @@ class _Writer:
         self._thread = threading.Thread(target=self._loop, name="haia-store", daemon=True)
         self._thread.start()
 
-    def put(self, record: ResponseRecord | _SampleRow) -> None:
+    def put(self, record: _SampleRow) -> None:
         while True:
             if self._error is not None:
                 raise HaiaError(f"the run store failed: {self._error}")
