@@ -12,10 +12,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from haia.errors import HaiaError
-from haia.portal.accounts import Accounts, LoginLimiter, LoginRefused, TooManyAttempts
+from haia.portal.accounts import Accounts, LoginLimiter
 from haia.portal.app_paths import STATIC
-from haia.portal.deps import CSRF_COOKIE, new_csrf_raw
-from haia.registry.errors import NotFound, PermissionDenied, RuleViolation
+from haia.portal.deps import CSRF_COOKIE, new_csrf_raw, status_of
 from haia.registry.service import Registry
 
 log = logging.getLogger("haia.portal")
@@ -30,15 +29,6 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-
-
-def status_of(exc: HaiaError) -> int:
-    """The HTTP status of a haia refusal."""
-    for kind, code in ((TooManyAttempts, 429), (LoginRefused, 401), (PermissionDenied, 403),
-                       (NotFound, 404), (RuleViolation, 409)):
-        if isinstance(exc, kind):
-            return code
-    return 400
 
 
 def create_app(database_url: str | None = None, *, secure_cookies: bool = False,
@@ -135,7 +125,7 @@ def _error(request: Request, status: int, message: str,
                   status_code=status)
 
 
-__all__ = ["create_app", "status_of"]
+__all__ = ["create_app"]
 
 
 def from_environment() -> FastAPI:

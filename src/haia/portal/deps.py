@@ -14,7 +14,9 @@ from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 
-from haia.portal.accounts import Account, Accounts
+from haia.errors import HaiaError
+from haia.portal.accounts import Account, Accounts, LoginRefused, TooManyAttempts
+from haia.registry.errors import NotFound, PermissionDenied, RuleViolation
 from haia.registry.models import ROLES
 from haia.registry.service import Registry
 
@@ -104,3 +106,12 @@ def check_csrf(request: Request, token: str | None) -> None:
 
 def new_csrf_raw() -> str:
     return secrets.token_urlsafe(24)
+
+
+def status_of(exc: HaiaError) -> int:
+    """The HTTP status of a haia refusal."""
+    for kind, code in ((TooManyAttempts, 429), (LoginRefused, 401), (PermissionDenied, 403),
+                       (NotFound, 404), (RuleViolation, 409)):
+        if isinstance(exc, kind):
+            return code
+    return 400

@@ -27,6 +27,7 @@ from haia.portal.deps import (
     get_registry,
     page_account,
     require_page,
+    status_of,
 )
 from haia.registry.errors import NotFound
 from haia.registry.models import ROLES
@@ -181,7 +182,6 @@ def login_post(request: Request, csrf: Csrf, name: ShortText,
     try:
         token = get_accounts(request).login(name, password, client=client)
     except HaiaError as exc:
-        from haia.portal.app import status_of
 
         return render(request, "login.html", {"next": _safe_next(next), "error": str(exc)},
                       status_code=status_of(exc))

@@ -15,7 +15,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from haia.report import labels
-from haia.report.write import metric_sections, sorted_comparisons
+from haia.report.sections import metric_sections, sorted_comparisons
 
 SEVERITY_RGB = {"critical": (125, 10, 30), "high": (179, 38, 30), "medium": (160, 64, 0),
                 "low": (122, 86, 0), "info": (80, 89, 98)}
