@@ -164,3 +164,38 @@ def test_nul_characters_are_refused_alike_on_every_database(pw: PortalWorld) -> 
     with pytest.raises(HaiaError, match="NUL"):
         pw.registry.add_organisation("Clinic\x00", kind="deployer", actor=pw.actor("admin"))
     assert pw.api("GET", "/register").status_code == 200  # the session was not left broken
+
+
+def test_the_limiter_is_bounded_and_a_success_does_not_reset_an_address() -> None:
+    from haia.portal.accounts import LoginLimiter, TooManyAttempts
+
+    limiter = LoginLimiter(limit=3, window=60, keys=50)
+    for n in range(1000):  # a flood of made-up names from many addresses
+        limiter.failed(f"name:x{n}", f"ip:10.0.{n // 250}.{n % 250}")
+    assert len(limiter._failures) <= 50
+    for _ in range(3):
+        limiter.failed("name:rev2", "ip:1.2.3.4")
+    limiter.succeeded("name:mine")  # the guesser signs in to their own account...
+    with pytest.raises(TooManyAttempts):
+        limiter.check("name:other", "ip:1.2.3.4")  # ...and the address stays limited
+    limiter.succeeded("name:rev2")
+    limiter.check("name:rev2", "ip:9.9.9.9")  # a right password clears the name
+
+
+def test_an_unknown_name_costs_the_same_as_a_wrong_password(pw: PortalWorld) -> None:
+    """Both run one argon2 verification, so timing does not tell which names exist."""
+    import time
+
+    from haia.portal.accounts import Accounts, LoginLimiter, LoginRefused
+
+    accounts = Accounts(pw.registry, LoginLimiter(limit=1000))
+
+    def cost(name: str) -> float:
+        start = time.perf_counter()
+        for _ in range(3):
+            with pytest.raises(LoginRefused):
+                accounts.login(name, "not the password at all")
+        return time.perf_counter() - start
+
+    cost("nobody-at-all")  # the dummy hash is made once
+    assert cost("nobody-at-all") > 0.5 * cost("rev1")

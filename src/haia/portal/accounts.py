@@ -14,10 +14,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -98,6 +100,12 @@ def _token_key(token: str) -> bytes:
     return hashlib.sha256(b"haia-portal-token-key\0" + token.encode("utf-8")).digest()
 
 
+@cache
+def _dummy_hash() -> str:
+    """An argon2 hash of a random password, verified against when a name has no account."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
 def check_password(password: str) -> str:
     """``password`` if it is long enough, else a clear error."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
@@ -109,29 +117,47 @@ def check_password(password: str) -> str:
 
 class LoginLimiter:
     """At most ``limit`` failed log-ins per name and per client address in ``window`` seconds
-    (in this process; a deployment with several workers puts a limiter in front as well)."""
+    (in this process; a deployment with several workers puts a limiter in front as well).
+    At most ``keys`` names and addresses are tracked (the stalest dropped first), so a flood of
+    made-up names cannot grow it without bound."""
 
-    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, limit: int = 5, window: float = 300.0, keys: int = 100_000) -> None:
+        self.limit, self.window, self.keys = limit, window, keys
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
 
-    def _recent(self, key: str) -> deque[float]:
-        q, now = self._failures[key], time.monotonic()
+    def _recent(self, key: str) -> int:
+        q, now = self._failures.get(key), time.monotonic()
+        if q is None:
+            return 0
         while q and now - q[0] > self.window:
             q.popleft()
-        return q
+        if not q:
+            del self._failures[key]
+            return 0
+        return len(q)
 
     def check(self, *keys: str) -> None:
-        if any(len(self._recent(k)) >= self.limit for k in keys):
-            raise TooManyAttempts(f"too many failed log-ins: wait {int(self.window // 60)} minutes")
+        with self._lock:
+            if any(self._recent(k) >= self.limit for k in keys):
+                raise TooManyAttempts(
+                    f"too many failed log-ins: wait {int(self.window // 60)} minutes")
 
     def failed(self, *keys: str) -> None:
-        for k in keys:
-            self._recent(k).append(time.monotonic())
+        with self._lock:
+            for k in keys:
+                self._recent(k)
+                q = self._failures.pop(k, None) or deque()  # re-inserted: newest last
+                q.append(time.monotonic())
+                self._failures[k] = q
+            while len(self._failures) > self.keys:
+                del self._failures[next(iter(self._failures))]
 
-    def succeeded(self, *keys: str) -> None:
-        for k in keys:
-            self._failures.pop(k, None)
+    def succeeded(self, name_key: str) -> None:
+        """A right password clears that name's failures (not its address's: one account's
+        owner must not reset the count of guesses at others from the same address)."""
+        with self._lock:
+            self._failures.pop(name_key, None)
 
 
 class Accounts:
@@ -180,10 +206,13 @@ class Accounts:
         with self.registry.sessions() as s:
             user = s.scalars(select(User).where(User.name == name)).first()
             cred = s.get(Credential, user.id) if user else None
-        if user is None or cred is None or not _verify(cred.password_hash, password):
+        # an unknown name costs the same argon2 work as a wrong password: no timing tells
+        # which names have accounts
+        stored = cred.password_hash if cred is not None else _dummy_hash()
+        if not _verify(stored, password) or user is None or cred is None:
             self.limiter.failed(*keys)
             raise LoginRefused("wrong name or password")
-        self.limiter.succeeded(*keys)
+        self.limiter.succeeded(keys[0])
         key = _open(_password_key(password, base64.b64decode(cred.key_salt)), cred.key_blob,
                     b"password")
         if _HASHER.check_needs_rehash(cred.password_hash):
