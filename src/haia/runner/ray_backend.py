@@ -55,7 +55,10 @@ def connect(address: str | None, *, num_cpus: int | None = None) -> None:
         if address:
             ray.init(address=address, **options)
         else:
+            from haia.runner.ray_reaper import guard
+
             ray.init(include_dashboard=False, num_cpus=num_cpus, **options)
+            guard()  # its processes must not outlive this one, even killed
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         raise HaiaError(f"--backend ray: cannot reach {where}: {exc}") from None
