@@ -161,6 +161,9 @@ PAGES: list[tuple[str, Any, set[str], str | None]] = [
     ("/incidents/{inc}/moderate", lambda c: {"decision": "publish"}, {"reviewer"}, "reviewer"),
     ("/feedback/{pub}/reply", lambda c: {"text": "thanks"}, {"developer"}, "developer"),
 ]
+# pages a role may open only for its own organisation's deployments: ROLE_PERSON's developer
+# works for the system's developer, not for the deployer
+ORG_RULED = {"developer": ("/deployments/{d}/assessment",)}
 GET_PAGES = [("/dashboard", SIGNED), ("/admin", {"admin"}), ("/systems-new", {"developer"}),
              ("/deployments/{d}/assessment", {"developer", "reviewer"})]
 
@@ -178,6 +181,9 @@ def test_role_by_page(pw: PortalWorld, browsers: dict[str | None, Any]) -> None:
             r = client.get(path.format(**c))
             if who is None:
                 assert r.status_code == 303 and r.headers["location"].startswith("/login")
+            elif who in admitted and path in ORG_RULED.get(who, ()):  # the role may, but
+                assert r.status_code == 403, (path, who)  # not for another organisation
+                assert "does not belong to the deployer" in r.text, (path, who)
             elif who in admitted:
                 assert r.status_code == 200, (path, who, r.text[:300])
             else:

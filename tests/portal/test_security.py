@@ -199,3 +199,51 @@ def test_an_unknown_name_costs_the_same_as_a_wrong_password(pw: PortalWorld) -> 
 
     cost("nobody-at-all")  # the dummy hash is made once
     assert cost("nobody-at-all") > 0.5 * cost("rev1")
+
+
+def test_review_findings_stay_fixed(pw: PortalWorld) -> None:
+    """What an independent review of the portal found (2026-12-04), each held fixed."""
+    from haia.registry.service import PRIVATE_TEXT
+
+    # a public account cannot smuggle free text into the stakeholder label
+    r = pw.api("POST", f"/systems/{pw.system}/feedback", "pat",
+               json={"stakeholder": "John Smith MRN 12345", "text": "fine"})
+    assert r.status_code == 400 and "stakeholder must be one of" in r.json()["detail"]
+    # values the columns cannot hold are a 400 on every database, not a 500
+    long_name = pw.api("POST", "/accounts", "admin", json={
+        "name": "x" * 150, "role": "public", "password": "p" * 12})
+    assert long_name.status_code == 400 and "at most 120" in long_name.json()["detail"]
+    huge = pw.api("POST", f"/versions/{pw.version}/deployments", "rev1", json={
+        "site": "Huge", "deployer": "CityHealth", "users_per_month": 10**10})
+    assert huge.status_code in (400, 422) and "Traceback" not in huge.text
+    # ids beyond any row, and digits that are not ASCII, in page URLs and forms
+    for path in ("/systems/99999999999999999999", "/audits/99999999999999999999"):
+        assert pw.client.get(path).status_code in (404, 422)
+    anon, csrf = browser(pw, None)
+    r = anon.post(f"/systems/{pw.system}/feedback", data={
+        "csrf_token": csrf, "stakeholder": "patient", "text": "t", "audit_id": "²"})
+    assert r.status_code == 303
+    # only the deployer's members draft its assessment
+    d = pw.deployment()
+    assert pw.api("GET", f"/deployments/{d}/draft", "dev").status_code == 403
+    assert pw.api("PUT", f"/deployments/{d}/draft", "dev",
+                  json={"answers": {}}).status_code == 403
+    assert pw.api("GET", f"/deployments/{d}/draft", "rev1").status_code == 200
+    # a registered reporter's incident counts at once; its flagged text stays private
+    r = pw.api("POST", f"/deployments/{d}/incidents", "rev1", json={
+        "severity": "high", "description": "John Smith was triaged late"})
+    assert r.status_code == 201
+    (card,) = pw.api("GET", "/register").json()
+    assert card["open_incidents"] == 1
+    (incident,) = pw.api("GET", f"/systems/{pw.system}").json()["incidents"]
+    assert incident["description"] == PRIVATE_TEXT
+    assert "[NAME]" not in pw.client.get(f"/systems/{pw.system}").text
+    assert "[NAME] was triaged late" in str(pw.api("GET", "/dashboard", "rev2").json())
+    # empty CSV cells stay empty; '%00' as text is not a NUL; a session is not an API token
+    assert ",'," not in pw.api("GET", "/register.csv").text
+    r = pw.api("POST", f"/systems/{pw.system}/feedback", "rev1",
+               json={"stakeholder": "reviewer", "text": "coverage rose to 100%00 today"})
+    assert r.status_code == 201
+    session = pw.accounts.login("rev1", PASSWORD, client="t", kind="session")
+    r = pw.client.get("/api/v1/me", headers={"Authorization": f"Bearer {session}"})
+    assert r.status_code == 401

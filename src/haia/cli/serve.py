@@ -60,9 +60,9 @@ def register(app: typer.Typer) -> None:
                   "uvicorn worker processes (set HAIA_PORTAL_SECRET so they share CSRF "
                   "keys)"))] = 1) -> None:
         """Serve the portal: the public register, reports, impact assessments, feedback and
-        incidents on the web, and the REST API under /api/v1 (OpenAPI: /api/v1/openapi.json,
-        interactive: /api/v1/docs). The registry database is --db, HAIA_DATABASE_URL, or
-        SQLite in haia's data folder."""
+        incidents on the web, and the REST API under /api/v1 (its OpenAPI document:
+        /api/v1/openapi.json). The registry database is --db, HAIA_DATABASE_URL, or SQLite in
+        haia's data folder."""
         import uvicorn
 
         from haia.portal.app import create_app
@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         if not app.state.accounts.has_users():
             console.print("[yellow]the registry has no users yet:[/] create the first admin "
                           "with 'haia portal admin NAME'")
-        console.print(f"haia portal on http://{host}:{port}/ (API: /api/v1/docs)")
+        console.print(f"haia portal on http://{host}:{port}/ (API: /api/v1/openapi.json)")
         if workers > 1:
             uvicorn.run("haia.portal.app:from_environment", factory=True, host=host, port=port,
                         workers=workers, log_level="info", proxy_headers=True)

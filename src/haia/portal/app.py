@@ -42,7 +42,7 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = False,
     app = FastAPI(title="haia portal", version="1",
                   description="The public register of AI systems used in health care, their "
                               "audits and impact assessments, and stakeholder feedback.",
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     app.state.registry = registry or Registry(database_url)
     app.state.accounts = Accounts(app.state.registry, limiter)
     env_secret = os.environ.get("HAIA_PORTAL_SECRET")
@@ -59,8 +59,12 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = False,
                                                 "no field accepts")
             else:
                 response = await call_next(request)
-        except Exception:  # a bug: logged without the request's content, never shown
-            log.exception("unexpected error on %s %s", request.method, request.url.path)
+        except Exception as exc:  # a bug: logged without the request's content, never shown
+            import traceback
+
+            # the frames, not the message: a database error's message quotes the values sent
+            log.error("unexpected error on %s %s: %s\n%s", request.method, request.url.path,
+                      type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
             response = _error(request, 500, "internal error: the administrator can read the "
                                             "server log")
         for name, value in SECURITY_HEADERS.items():
@@ -103,10 +107,15 @@ def create_app(database_url: str | None = None, *, secure_cookies: bool = False,
 async def _has_nul(request: Request) -> bool:
     """Whether the path, query or body carries a NUL character (raw, %00 or JSON \\u0000):
     PostgreSQL's text refuses it, so it is refused here, the same on every database."""
-    texts = [request.url.path, request.url.query]
+    encoded = [request.url.query]  # percent-encoded: %00 is a NUL
+    plain = [request.url.path]  # already decoded
     if request.method in ("POST", "PUT", "PATCH"):
-        texts.append((await request.body()).decode("latin-1"))
-    return any("\x00" in t or "%00" in t or "\\u0000" in t.lower() for t in texts)
+        body = (await request.body()).decode("latin-1")
+        form = request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded")
+        (encoded if form else plain).append(body)
+    return (any("\x00" in t for t in encoded + plain) or any("%00" in t for t in encoded)
+            or any("\\u0000" in t.lower() for t in plain))
 
 
 def _error(request: Request, status: int, message: str,

@@ -43,8 +43,8 @@ def api_account(request: Request) -> Account | None:
     token = bearer(request)
     if token is None:
         return None
-    account = get_accounts(request).resolve(token)
-    if account is None:
+    account = get_accounts(request).resolve(token, kind="api")  # a session cookie's token
+    if account is None:  # is not an API token: the API takes no browser credential
         raise HTTPException(401, "unknown or expired API token",
                             headers={"WWW-Authenticate": "Bearer"})
     return account

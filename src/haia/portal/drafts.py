@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from haia.assessment.score import questionnaire, questions, score
 from haia.errors import HaiaError
 from haia.portal.accounts import Account
+from haia.registry.errors import PermissionDenied
 from haia.registry.models import Draft
 from haia.registry.service import Registry
 
@@ -45,10 +46,19 @@ def preview(answers: dict[str, str]) -> dict[str, Any]:
             "missing": missing}
 
 
+def check_deployer(registry: Registry, account: Account, deployment_id: int) -> None:
+    """Only a member of the deployment's deployer drafts its assessment (the registry's rule
+    for recording one); NotFound when there is no such deployment."""
+    deployment = registry.show("deployments", deployment_id)
+    if account.organisation_id is None or deployment["deployer_id"] != account.organisation_id:
+        raise PermissionDenied(f"{account.name!r} does not belong to the deployer of "
+                               f"deployment {deployment_id}: the deployer assesses its use")
+
+
 def save(registry: Registry, account: Account, deployment_id: int,
          answers: dict[str, Any]) -> dict[str, Any]:
     clean = clean_answers(answers)
-    registry.show("deployments", deployment_id)  # NotFound if it does not exist
+    check_deployer(registry, account, deployment_id)
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     with registry.sessions() as s, s.begin():
         row = s.scalars(select(Draft).where(Draft.user_id == account.user_id,
@@ -63,6 +73,7 @@ def save(registry: Registry, account: Account, deployment_id: int,
 
 
 def load(registry: Registry, account: Account, deployment_id: int) -> dict[str, Any]:
+    check_deployer(registry, account, deployment_id)
     with registry.sessions() as s:
         row = s.scalars(select(Draft).where(Draft.user_id == account.user_id,
                                             Draft.deployment_id == deployment_id)).first()

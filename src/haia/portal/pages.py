@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -56,6 +57,7 @@ MESSAGES = {
     "organisation-added": "Organisation created.",
 }
 Csrf = Annotated[str, Form(alias="csrf_token", max_length=128)]
+PageId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]  # a row id in a page's URL
 ShortText = Annotated[str, Form(max_length=200)]
 LongText = Annotated[str, Form(max_length=10_000)]
 
@@ -97,20 +99,20 @@ def register_page(request: Request, q: Annotated[str | None, Query(max_length=20
 
 
 @router.get("/systems/{system_id}", response_class=HTMLResponse)
-def system_page(request: Request, system_id: int) -> HTMLResponse:
+def system_page(request: Request, system_id: PageId) -> HTMLResponse:
     card = views.system(get_registry(request), system_id)
     return render(request, "system.html", {"s": card, "actions": TRANSITIONS})
 
 
 @router.get("/audits/{audit_id}", response_class=HTMLResponse)
-def audit_page(request: Request, audit_id: int) -> HTMLResponse:
+def audit_page(request: Request, audit_id: PageId) -> HTMLResponse:
     data = views.audit(get_registry(request), audit_id)
     has_report = views.report_file(get_registry(request), audit_id) is not None
     return render(request, "audit.html", {"a": data, "has_report": has_report})
 
 
 @router.get("/audits/{audit_id}/report")
-def audit_report(request: Request, audit_id: int) -> Response:
+def audit_report(request: Request, audit_id: PageId) -> Response:
     """The audit's HTML report as recorded (only if unchanged), sandboxed: no script runs."""
     path = views.report_file(get_registry(request), audit_id)
     if path is None:
@@ -125,7 +127,7 @@ def audit_report(request: Request, audit_id: int) -> Response:
 
 # -- feedback and incidents (anyone) ------------------------------------------------------------
 @router.post("/systems/{system_id}/feedback")
-def feedback_post(request: Request, system_id: int, csrf: Csrf, text: LongText,
+def feedback_post(request: Request, system_id: PageId, csrf: Csrf, text: LongText,
                   stakeholder: Annotated[str, Form(max_length=40)] = "",
                   audit_id: Annotated[str, Form(max_length=12)] = "",
                   finding: Annotated[str, Form(max_length=200)] = "") -> RedirectResponse:
@@ -133,7 +135,7 @@ def feedback_post(request: Request, system_id: int, csrf: Csrf, text: LongText,
     account = page_account(request)
     if account is not None and account.role != "public":
         stakeholder = account.category or account.role
-    audit = int(audit_id) if audit_id.isdigit() else None
+    audit = int(audit_id) if audit_id.isascii() and audit_id.isdigit() else None
     data = get_registry(request).add_feedback(
         system_id, stakeholder=stakeholder, text=text, audit=audit, finding=finding or None,
         actor=account.actor if account else None)
@@ -142,7 +144,7 @@ def feedback_post(request: Request, system_id: int, csrf: Csrf, text: LongText,
 
 
 @router.post("/systems/{system_id}/incidents")
-def incident_post(request: Request, system_id: int, csrf: Csrf, description: LongText,
+def incident_post(request: Request, system_id: PageId, csrf: Csrf, description: LongText,
                   deployment: Annotated[int, Form(ge=1)],
                   severity: Annotated[str, Form(max_length=10)],
                   category: Annotated[str, Form(max_length=40)] = "",
@@ -210,7 +212,7 @@ def dashboard_page(request: Request, account: Page) -> HTMLResponse:
 
 
 @router.post("/{table}/{ident}/moderate")
-def moderate_post(request: Request, table: Literal["feedback", "incidents"], ident: int,
+def moderate_post(request: Request, table: Literal["feedback", "incidents"], ident: PageId,
                   csrf: Csrf, decision: Annotated[Literal["publish", "reject", "dismiss"],
                                                   Form()],
                   account: Annotated[Account, Depends(require_page("reviewer"))],
@@ -225,7 +227,7 @@ def moderate_post(request: Request, table: Literal["feedback", "incidents"], ide
 
 
 @router.post("/feedback/{feedback_id}/reply")
-def reply_post(request: Request, feedback_id: int, csrf: Csrf, text: LongText,
+def reply_post(request: Request, feedback_id: PageId, csrf: Csrf, text: LongText,
                account: Annotated[Account, Depends(require_page("developer"))]
                ) -> RedirectResponse:
     check_csrf(request, csrf)
@@ -234,7 +236,7 @@ def reply_post(request: Request, feedback_id: int, csrf: Csrf, text: LongText,
 
 
 @router.post("/assessments/{assessment_id}/review")
-def review_post(request: Request, assessment_id: int, csrf: Csrf,
+def review_post(request: Request, assessment_id: PageId, csrf: Csrf,
                 decision: Annotated[str, Form(max_length=10)],
                 account: Annotated[Account, Depends(require_page("reviewer"))],
                 reason: LongText = "") -> RedirectResponse:
@@ -245,7 +247,7 @@ def review_post(request: Request, assessment_id: int, csrf: Csrf,
 
 
 @router.post("/deployments/{deployment_id}/transition")
-def transition_post(request: Request, deployment_id: int, csrf: Csrf,
+def transition_post(request: Request, deployment_id: PageId, csrf: Csrf,
                     action: Annotated[str, Form(max_length=20)],
                     account: Annotated[Account, Depends(require_page("developer", "reviewer"))],
                     reason: LongText = "") -> RedirectResponse:
@@ -280,7 +282,7 @@ def system_post(request: Request, csrf: Csrf, name: ShortText, intended_use: Lon
 
 
 @router.post("/systems/{system_id}/versions")
-def version_post(request: Request, system_id: int, csrf: Csrf, version: ShortText,
+def version_post(request: Request, system_id: PageId, csrf: Csrf, version: ShortText,
                  model_id: Annotated[str, Form(max_length=300)],
                  account: Annotated[Account, Depends(require_page("developer"))]
                  ) -> RedirectResponse:
@@ -291,7 +293,7 @@ def version_post(request: Request, system_id: int, csrf: Csrf, version: ShortTex
 
 
 @router.post("/versions/{version_id}/deployments")
-def deployment_post(request: Request, version_id: int, csrf: Csrf, site: ShortText,
+def deployment_post(request: Request, version_id: PageId, csrf: Csrf, site: ShortText,
                     account: Annotated[Account, Depends(require_page("developer", "reviewer"))],
                     deployer: ShortText = "",
                     users_per_month: Annotated[int, Form(ge=0, le=10**10)] = 0,
@@ -310,7 +312,7 @@ Assessor = Annotated[Account, Depends(require_page("developer", "reviewer"))]
 
 
 @router.get("/deployments/{deployment_id}/assessment", response_class=HTMLResponse)
-def assessment_page(request: Request, deployment_id: int, account: Assessor) -> HTMLResponse:
+def assessment_page(request: Request, deployment_id: PageId, account: Assessor) -> HTMLResponse:
     registry = get_registry(request)
     deployment = registry.show("deployments", deployment_id)
     return render(request, "assessment.html", {
@@ -319,7 +321,7 @@ def assessment_page(request: Request, deployment_id: int, account: Assessor) -> 
 
 
 @router.post("/deployments/{deployment_id}/assessment")
-async def assessment_post(request: Request, deployment_id: int,
+async def assessment_post(request: Request, deployment_id: PageId,
                           account: Assessor) -> RedirectResponse:
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))

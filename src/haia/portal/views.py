@@ -32,7 +32,13 @@ from haia.registry.models import (
     User,
 )
 from haia.registry.policy import Policy
-from haia.registry.service import OPEN_INCIDENT, Registry, is_public, snapshot
+from haia.registry.service import (
+    OPEN_INCIDENT,
+    Registry,
+    is_public,
+    public_incident,
+    snapshot,
+)
 from haia.registry.signing import sha256_file
 
 FEED_COLUMNS = ("id", "name", "developer", "intended_use", "clinical_setting", "intended_users",
@@ -93,9 +99,10 @@ def _public_feedback(row: Feedback) -> dict[str, Any]:
 
 
 def _public_incident(row: Incident) -> dict[str, Any]:
+    shown = public_incident(snapshot(row)) or {}
     return {"id": row.id, "deployment_id": row.deployment_id, "severity": row.severity,
             "serious": bool(row.serious), "status": row.status, "at": row.at.isoformat(),
-            "description": row.description, "reporter": row.reporter_category}
+            "description": shown.get("description"), "reporter": row.reporter_category}
 
 
 def _system_card(s: Session, system: AISystem, policy: Policy) -> dict[str, Any]:
@@ -117,7 +124,8 @@ def _system_card(s: Session, system: AISystem, policy: Policy) -> dict[str, Any]
     audits = list(s.scalars(select(Audit).where(Audit.version_id.in_(by_id))
                             .order_by(Audit.at.desc(), Audit.id.desc()))) if by_id else []
     incidents = [i for i in s.scalars(select(Incident).where(
-        Incident.deployment_id.in_([d.id for d in deployments]))) if is_public(snapshot(i))] \
+        Incident.deployment_id.in_([d.id for d in deployments])))
+        if public_incident(snapshot(i)) is not None] \
         if deployments else []
     feedback = [f for f in s.scalars(select(Feedback).where(Feedback.system_id == system.id)
                                      .order_by(Feedback.id)) if is_public(snapshot(f))]
@@ -190,8 +198,8 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=FEED_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:  # a cell starting with = + - @ would run as a formula in a spreadsheet
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" else v)
-                         for k, v in row.items()})
+        writer.writerow({k: ("'" + v if isinstance(v, str) and v and v[0] in "=+-@\t\r"
+                             else v) for k, v in row.items()})
     return buffer.getvalue()
 
 
@@ -270,7 +278,8 @@ def dashboard(registry: Registry, account: Account) -> dict[str, Any]:
                 for f in s.scalars(select(Feedback).where(Feedback.status == "held")
                                    .order_by(Feedback.id))]
             out["incidents_held"] = [
-                {**_public_incident(i), "held_reason": i.held_reason}
+                {**_public_incident(i), "description": i.description,  # for the moderator
+                 "held_reason": i.held_reason}
                 for i in s.scalars(select(Incident).order_by(Incident.id))
                 if i.status == "held" or (i.held_reason and not i.held_reason.startswith(
                     "text withheld"))]

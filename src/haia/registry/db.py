@@ -104,14 +104,28 @@ def open_session_factory(url: str | None = None
     return factory, revisions
 
 
+INT32 = 2**31 - 1
+
+
 def _refuse_nul(session: Session, _context: object, _instances: object) -> None:
-    """Refuse a NUL character in any text being written: PostgreSQL cannot store one, so
-    SQLite does not either (one database behaves like the other)."""
+    """Refuse what PostgreSQL cannot store, alike on every database (SQLite would take it):
+    a NUL character in any text, text longer than its column, an integer beyond 32 bits."""
+    from sqlalchemy import Integer, String
+
     for record in (*session.new, *session.dirty):
         for column in record.__table__.columns:
-            if _contains_nul(getattr(record, column.key, None)):
+            value = getattr(record, column.key, None)
+            if _contains_nul(value):
                 raise HaiaError(f"{column.key} contains a NUL character, which the registry "
                                 "does not store")
+            length = getattr(column.type, "length", None)
+            if isinstance(column.type, String) and length and isinstance(value, str) \
+                    and len(value) > length:
+                raise HaiaError(f"{column.key} has {len(value)} characters; at most {length} "
+                                "are kept")
+            if isinstance(column.type, Integer) and isinstance(value, int) \
+                    and not -INT32 - 1 <= value <= INT32:
+                raise HaiaError(f"{column.key} {value} is out of range (at most {INT32:,})")
 
 
 def _contains_nul(value: object) -> bool:

@@ -874,6 +874,8 @@ class Registry:
                 return self._record(s, row, "feedback.received", ANONYMOUS)
             user = self._actor(s, actor, "feedback")
             own = user.category if user.role == "stakeholder" else user.role
+            if user.role == "public" and stakeholder not in PUBLIC_CATEGORIES:
+                raise HaiaError(f"stakeholder must be one of {', '.join(PUBLIC_CATEGORIES)}")
             if user.role != "public" and stakeholder != own:
                 raise RuleViolation(f"{user.name!r} is registered as {own}: their feedback "
                                     f"is recorded as {own}, not {stakeholder!r}")
@@ -929,7 +931,7 @@ class Registry:
             if not publish and not (reason and reason.strip()):
                 raise RuleViolation("dismissing a report needs a reason")
             if text_only:
-                row.held_reason = None if publish else f"{WITHHELD}: {reason.strip()}"
+                row.held_reason = None if publish else f"{WITHHELD}: {reason.strip()}"[:200]
             elif model is Incident:
                 row.status = "reported" if publish else "dismissed"
             else:
@@ -954,8 +956,10 @@ class Registry:
         model = _model(table)
         with self._sessions() as s:
             rows = [snapshot(r) for r in s.scalars(select(model).order_by(model.id))]  # type: ignore[attr-defined]
-        if public and model in (Incident, Feedback):
+        if public and model is Feedback:
             rows = [r for r in rows if is_public(r)]
+        if public and model is Incident:
+            rows = [v for r in rows if (v := public_incident(r)) is not None]
         return rows
 
     def show(self, table: str, ident: str | int) -> dict[str, Any]:
@@ -1238,9 +1242,21 @@ def _model(table: str) -> type[Base]:
 
 
 def is_public(row: dict[str, Any]) -> bool:
-    """May this incident or feedback (a snapshot) be shown to the public?"""
+    """May this incident or feedback (a snapshot) be shown to the public, text included?"""
     return row.get("status") not in {"held", "dismissed", "rejected"} and not row.get(
         "held_reason")
+
+
+PRIVATE_TEXT = "the reporter's text is not public (a moderator holds or withheld it)"
+
+
+def public_incident(row: dict[str, Any]) -> dict[str, Any] | None:
+    """An incident (a snapshot) as the public sees it: None while it is held or once dismissed;
+    a registered reporter's incident counts at once, its text replaced while it is held for
+    moderation or after a moderator withheld it."""
+    if row.get("status") in {"held", "dismissed"}:
+        return None
+    return {**row, "description": PRIVATE_TEXT} if row.get("held_reason") else row
 
 
 def _differs(recorded: dict[str, Any], current: dict[str, Any]) -> bool:
