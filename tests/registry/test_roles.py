@@ -165,3 +165,16 @@ def test_the_assessments_author_can_neither_review_nor_approve(tmp_path: Path) -
         w.r.transition(d, "approve", actor=w["rev1"])
     with pytest.raises(RuleViolation, match="separation of duties"):  # the vendor's reviewer
         w.r.transition(d, "approve", actor=w["devrev"])
+
+
+def test_the_developers_reviewer_does_not_moderate_what_is_said_of_its_system(
+        tmp_path: Path) -> None:
+    w = World(f"sqlite:///{tmp_path / 'r.db'}", tmp_path)
+    held = w.r.add_feedback("TriageAid", stakeholder="patient", text="it ignored my answer")
+    with pytest.raises(RuleViolation, match="belongs to the system's developer"):
+        w.r.moderate("feedback", held["id"], publish=False, reason="noise", actor=w["devrev"])
+    incident = w.r.report_incident(w.deployment(), severity="low", description="slow",
+                                   category="patient")
+    with pytest.raises(RuleViolation, match="belongs to the system's developer"):
+        w.r.moderate("incidents", incident["id"], publish=True, actor=w["devrev"])
+    assert w.r.moderate("feedback", held["id"], publish=True, actor=w["rev1"])

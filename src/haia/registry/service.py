@@ -914,16 +914,23 @@ class Registry:
 
     def moderate(self, table: str, ident: int, *, publish: bool, actor: Actor,
                  reason: str | None = None, text: str | None = None) -> dict[str, Any]:
-        """Publish or dismiss a held incident or feedback (reviewer). A published anonymous
+        """Publish or dismiss a held incident or feedback (reviewer, not of the system's
+        developer: it does not judge what is said about its own system). A published anonymous
         incident triggers re-review like any other. A registered reporter's incident whose
         text was held stays an incident either way: dismissing keeps only its text private.
         ``text``: the moderator's edit, published instead (to remove what the de-identifier
         missed; it is de-identified again)."""
         edited = self._deidentify(_text(text, "text")) if text is not None else None
         with self._tx() as s:
-            self._actor(s, actor, "moderate")
+            user = self._actor(s, actor, "moderate")
             model = Incident if table.startswith("incident") else Feedback
             row = self._get(s, model, ident, table)
+            system_id = row.system_id if model is Feedback else s.get(
+                SystemVersion, s.get(Deployment, row.deployment_id).version_id).system_id
+            if user.organisation_id is not None \
+                    and user.organisation_id == s.get(AISystem, system_id).developer_id:
+                raise RuleViolation(f"{user.name!r} belongs to the system's developer: what "
+                                    "is said about its own system is moderated by others")
             text_only = model is Incident and row.status != "held" and bool(row.held_reason) \
                 and not row.held_reason.startswith(WITHHELD)
             if row.status != "held" and not text_only:
