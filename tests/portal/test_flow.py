@@ -176,3 +176,16 @@ def test_assessment_form_saves_a_draft_and_records(pw: PortalWorld) -> None:
     assert r.status_code == 303 and "assessment-submitted" in r.headers["location"]
     (row,) = pw.registry.list("assessments")
     assert row["status"] == "awaiting_review" and row["assessor_id"] == pw.account("rev1").user_id
+
+
+def test_a_dismissed_report_leaves_the_moderators_dashboard(pw: PortalWorld) -> None:
+    d = pw.deployment()
+    inc = pw.api("POST", f"/deployments/{d}/incidents", None, json={
+        "severity": "low", "description": "slow answers", "category": "patient"}).json()["id"]
+    assert [i["id"] for i in pw.api("GET", "/dashboard", "rev2").json()["incidents_held"]] \
+        == [inc]
+    assert pw.api("POST", f"/incidents/{inc}/moderation", "rev2",
+                  json={"publish": False, "reason": "not an incident"}).status_code == 200
+    assert pw.api("GET", "/dashboard", "rev2").json()["incidents_held"] == []
+    r = pw.api("POST", f"/incidents/{inc}/moderation", "rev2", json={"publish": True})
+    assert r.status_code == 409 and "not held for moderation" in r.text

@@ -20,7 +20,7 @@ from haia.portal import drafts, views
 from haia.portal.accounts import API_TTL, Account
 from haia.portal.deps import api_account, bearer, get_accounts, get_registry, require
 from haia.registry.models import ROLES
-from haia.registry.service import PUBLIC_CATEGORIES, TRANSITIONS
+from haia.registry.service import PUBLIC_CATEGORIES, TRANSITIONS, awaits_moderation
 
 router = APIRouter(prefix="/api/v1")
 
@@ -342,7 +342,7 @@ def review_assessment(assessment_id: Id, body: ReviewIn, registry: Reg,
 # -- feedback and incidents ----------------------------------------------------------------------
 def _published(data: dict[str, Any], kind: str) -> dict[str, Any]:
     """What the sender of a report sees back: its id and whether it awaits moderation."""
-    held = data.get("status") == "held" or bool(data.get("held_reason"))
+    held = awaits_moderation(data)
     return {"id": data["id"], "status": data["status"], "held": held,
             "held_reason": data.get("held_reason"),
             kind: None if held else data.get("text", data.get("description"))}

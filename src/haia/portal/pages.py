@@ -32,7 +32,7 @@ from haia.portal.deps import (
 )
 from haia.registry.errors import NotFound
 from haia.registry.models import ROLES
-from haia.registry.service import PUBLIC_CATEGORIES, TRANSITIONS
+from haia.registry.service import PUBLIC_CATEGORIES, TRANSITIONS, awaits_moderation
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
@@ -159,7 +159,7 @@ def incident_post(request: Request, system_id: PageId, csrf: Csrf, description: 
     data = registry.report_incident(
         deployment, severity=severity, description=description, category=category or None,
         serious=serious == "yes", actor=account.actor if account else None)
-    held = data["status"] == "held" or bool(data.get("held_reason"))
+    held = awaits_moderation(data)
     return back(f"/systems/{system_id}", "incident-held" if held else "incident-reported")
 
 

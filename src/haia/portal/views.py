@@ -35,6 +35,7 @@ from haia.registry.policy import Policy
 from haia.registry.service import (
     OPEN_INCIDENT,
     Registry,
+    awaits_moderation,
     is_public,
     public_incident,
     snapshot,
@@ -281,8 +282,7 @@ def dashboard(registry: Registry, account: Account) -> dict[str, Any]:
                 {**_public_incident(i), "description": i.description,  # for the moderator
                  "held_reason": i.held_reason}
                 for i in s.scalars(select(Incident).order_by(Incident.id))
-                if i.status == "held" or (i.held_reason and not i.held_reason.startswith(
-                    "text withheld"))]
+                if awaits_moderation(i)]
         if account.role == "auditor":
             due = []
             for d in s.scalars(select(Deployment).where(Deployment.status.in_(

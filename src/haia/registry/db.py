@@ -100,14 +100,14 @@ def open_session_factory(url: str | None = None
     engine = make_engine(url)
     revisions = upgrade(engine)
     factory = sessionmaker(engine, expire_on_commit=False)
-    event.listen(factory, "before_flush", _refuse_nul)
+    event.listen(factory, "before_flush", _refuse_unstorable)
     return factory, revisions
 
 
 INT32 = 2**31 - 1
 
 
-def _refuse_nul(session: Session, _context: object, _instances: object) -> None:
+def _refuse_unstorable(session: Session, _context: object, _instances: object) -> None:
     """Refuse what PostgreSQL cannot store, alike on every database (SQLite would take it):
     a NUL character in any text, text longer than its column, an integer beyond 32 bits."""
     from sqlalchemy import Integer, String

@@ -260,7 +260,7 @@ class Registry:
             for model in TABLES.values():
                 for row in s.scalars(select(model)):
                     subject = subject_of(row)
-                    if subject in recorded and _differs(recorded[subject], snapshot(row)):
+                    if subject in recorded and changed_fields(recorded[subject], snapshot(row)):
                         self._record(s, row, "registry.migrated", MIGRATION,
                                      {"from": before, "to": after})
                         changed += 1
@@ -931,10 +931,9 @@ class Registry:
                     and user.organisation_id == s.get(AISystem, system_id).developer_id:
                 raise RuleViolation(f"{user.name!r} belongs to the system's developer: what "
                                     "is said about its own system is moderated by others")
-            text_only = model is Incident and row.status != "held" and bool(row.held_reason) \
-                and not row.held_reason.startswith(WITHHELD)
-            if row.status != "held" and not text_only:
+            if not awaits_moderation(row):
                 raise RuleViolation(f"{subject_of(row)} is not held for moderation")
+            text_only = row.status != "held"  # a registered reporter's incident: its text
             if not publish and not (reason and reason.strip()):
                 raise RuleViolation("dismissing a report needs a reason")
             if text_only:
@@ -1094,8 +1093,7 @@ class Registry:
                 if subject not in recorded:
                     problems.append(f"{subject}: row not in the ledger (inserted outside haia)")
                     continue
-                changed = sorted(k for k in set(data) | set(recorded[subject])
-                                 if data.get(k) != recorded[subject].get(k))
+                changed = changed_fields(recorded[subject], data)
                 if changed:
                     problems.append(f"{subject}: field(s) {', '.join(changed)} changed outside "
                                     "haia (the ledger recorded other values)")
@@ -1248,6 +1246,17 @@ def _model(table: str) -> type[Base]:
     return TABLES[name]
 
 
+def awaits_moderation(row: Any) -> bool:
+    """Does this incident or feedback (a row or a snapshot) wait for a moderator: held, or a
+    registered reporter's incident whose text the de-identifier flagged and no moderator has
+    withheld yet?"""
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    reason = get("held_reason")
+    status = get("status")
+    return status == "held" or (status not in {"dismissed", "rejected"} and bool(
+        reason and not reason.startswith(WITHHELD)))
+
+
 def is_public(row: dict[str, Any]) -> bool:
     """May this incident or feedback (a snapshot) be shown to the public, text included?"""
     return row.get("status") not in {"held", "dismissed", "rejected"} and not row.get(
@@ -1266,10 +1275,10 @@ def public_incident(row: dict[str, Any]) -> dict[str, Any] | None:
     return {**row, "description": PRIVATE_TEXT} if row.get("held_reason") else row
 
 
-def _differs(recorded: dict[str, Any], current: dict[str, Any]) -> bool:
-    """Does a row differ from its ledgered snapshot? A column added since, still empty, does
-    not count (as in :meth:`Registry.verify`)."""
-    return any(current.get(k) != recorded.get(k) for k in set(current) | set(recorded))
+def changed_fields(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """The fields in which a row differs from its ledgered snapshot, sorted; a column added
+    since and still empty does not count."""
+    return sorted(k for k in set(current) | set(recorded) if current.get(k) != recorded.get(k))
 
 
 def _text(value: str, label: str) -> str:
