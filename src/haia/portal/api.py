@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from haia.assessment.score import questionnaire
 from haia.portal import drafts, views
-from haia.portal.accounts import API_TTL, Account
+from haia.portal.accounts import API_TTL, MIN_PASSWORD, Account
 from haia.portal.deps import api_account, bearer, get_accounts, get_registry, require
-from haia.registry.models import ROLES
+from haia.registry.models import ORGANISATION_KINDS, ROLES
 from haia.registry.service import PUBLIC_CATEGORIES, TRANSITIONS, awaits_moderation
 
 router = APIRouter(prefix="/api/v1")
@@ -48,19 +48,19 @@ class TokenOut(BaseModel):
 
 class PasswordChange(Body):
     current: Annotated[str, Field(max_length=256)]
-    new: Annotated[str, Field(min_length=12, max_length=256)]
+    new: Annotated[str, Field(min_length=MIN_PASSWORD, max_length=256)]
 
 
 class OrganisationIn(Body):
     name: Name
-    kind: Literal["developer", "deployer", "auditor", "regulator", "civil_society", "other"]
+    kind: Literal[ORGANISATION_KINDS]  # type: ignore[valid-type]
     country: Annotated[str | None, Field(max_length=80)] = None
 
 
 class AccountIn(Body):
     name: Name
     role: Literal[ROLES]  # type: ignore[valid-type]
-    password: Annotated[str, Field(min_length=12, max_length=256)]
+    password: Annotated[str, Field(min_length=MIN_PASSWORD, max_length=256)]
     organisation: Annotated[str | None, Field(max_length=200)] = None
     email: Annotated[str | None, Field(max_length=200)] = None
     category: Category | None = None
