@@ -165,6 +165,9 @@ def _warm_report_imports(equity: bool) -> None:
         for name in REPORT_MODULES + (EQUITY_MODULES if equity else ()):
             importlib.import_module(name)
         _plt()
+        from haia.report.pdf import prepare
+
+        prepare()
     except Exception:  # only a head start: the report stage imports them itself
         pass
 

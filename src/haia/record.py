@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["ok", "error", "skipped"]
+STATUSES: frozenset[str] = frozenset(("ok", "error", "skipped"))
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class SampleRecord:
     def from_dict(cls, data: dict[str, Any]) -> SampleRecord:
         usage = data.get("usage") or {}
         status = data["status"]
-        if status not in ("ok", "error", "skipped"):
+        if status not in STATUSES:
             from haia.errors import HaiaError
 
             raise HaiaError(f"sample record {data.get('item_id')!r}: unknown status {status!r}")

@@ -14,7 +14,7 @@ from tests.conftest import run_haia
 
 from haia.errors import HaiaError
 from haia.record import SampleRecord
-from haia.runner.store import Cipher, RunRecord, RunStore
+from haia.runner.store import ENC_PREFIX, FERNET_PREFIX, Cipher, RunRecord, RunStore
 from haia.suites.loader import load_suite
 from haia.testing.openai_server import ScriptedServer
 
@@ -86,7 +86,7 @@ def test_privacy_audit_leaves_no_phi_at_rest(tmp_path: Path, haia_home: Path) ->
     # The database really holds the answers (encrypted), not nothing.
     with sqlite3.connect(haia_home / "runs.sqlite") as conn:
         texts = [r[0] for r in conn.execute("SELECT text FROM responses WHERE status='ok'")]
-    assert texts and all(t.startswith("enc1:") for t in texts)
+    assert texts and all(t.startswith(ENC_PREFIX) for t in texts)
 
 
 def test_store_round_trip_and_key_errors(tmp_path: Path, haia_home: Path,
@@ -120,3 +120,32 @@ def test_store_round_trip_and_key_errors(tmp_path: Path, haia_home: Path,
         texts = {r.item_id: r.output for r in store.records("r1")}
     assert texts == {"i1": "Patient Ana Núñez", "i2": None, "i3": "plain"}
     assert Cipher(None).open("plain") == "plain"
+
+
+def test_values_sealed_by_earlier_versions_are_read_and_tampering_is_refused(
+        tmp_path: Path, haia_home: Path) -> None:
+    """Rows an earlier haia wrote as Fernet tokens (``enc1:``) still read with the same key; a
+    changed byte of an AES-GCM value, or a value sealed under another key, is a clear error."""
+    from cryptography.fernet import Fernet
+
+    db = tmp_path / "runs.sqlite"
+    with RunStore(db) as store:
+        store.create_run(RunRecord("r1", "2026-01-01", "running", "m", "s", "1", "h", {}, None))
+        store.record("r1", SampleRecord("i1", 0, "h1", "ok", output="Patient Ana Núñez"))
+        store.flush()
+        key = (haia_home / "store.key").read_bytes().strip()
+        legacy = FERNET_PREFIX + Fernet(key).encrypt("Old answer, Ana Núñez".encode()).decode()
+        with sqlite3.connect(db) as conn:
+            conn.execute("INSERT INTO responses (run_id, item_id, sample, request_hash, status, "
+                         "text, created) VALUES ('r1', 'i0', 0, 'h0', 'ok', ?, 'x')", (legacy,))
+            sealed = conn.execute("SELECT text FROM responses WHERE item_id='i1'").fetchone()[0]
+        assert sealed.startswith(ENC_PREFIX) and "Núñez" not in sealed
+        assert [r.output for r in store.records("r1")] == ["Old answer, Ana Núñez",
+                                                           "Patient Ana Núñez"]
+        # two seals of one value differ (a fresh nonce each), and both open
+        assert store.cipher.seal("x") != store.cipher.seal("x")
+        flipped = sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:]
+        with pytest.raises(HaiaError, match="cannot be decrypted"):
+            store.cipher.open(flipped)
+    with pytest.raises(HaiaError, match="cannot be decrypted"):
+        Cipher(Fernet.generate_key()).open(sealed)

@@ -13,7 +13,7 @@ import pytest
 
 from haia.audit import AuditConfig, build_and_write
 from haia.findings.judge import load_thresholds
-from haia.runner.store import SCHEMA_VERSION, RunStore
+from haia.runner.store import ENC_PREFIX, SCHEMA_VERSION, RunStore
 from haia.suites.loader import load_suite
 
 STORES = Path(__file__).resolve().parents[1] / "data" / "stores"
@@ -79,7 +79,7 @@ def test_scores_are_stored_with_each_record_and_reports_read_them(
         assert [sorted(r.scores) for r in records] == [["choice", "refusal"]] * 3
         assert {v.metric for r in records for v in r.scores["choice"]} >= {"accuracy"}
         raw = sqlite3.connect(store.path).execute("SELECT scores FROM responses").fetchall()
-        assert all(row[0].startswith("enc1:") for row in raw)  # encrypted like the answer
+        assert all(row[0].startswith(ENC_PREFIX) for row in raw)  # encrypted like the answer
 
         def no_scoring(name: str) -> None:
             raise AssertionError(f"scorer {name} run again at report time")
@@ -111,7 +111,7 @@ def test_judge_verdicts_are_annotations_and_a_rerun_grades_only_what_is_left(
         assert all(r.annotations["judge"]["item_id"] == r.item_id for r in judged)
         raw = sqlite3.connect(store.path).execute(
             "SELECT annotations FROM responses WHERE annotations IS NOT NULL").fetchall()
-        assert raw and all(row[0].startswith("enc1:") for row in raw)
+        assert raw and all(row[0].startswith(ENC_PREFIX) for row in raw)
 
         first = judged[0]  # forget one verdict, as a run cut off while judging would
         with sqlite3.connect(store.path) as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -67,17 +68,15 @@ def _describe(row: MetricRow, severity: Severity, cutoff: float, higher: bool) -
             f"threshold of {cutoff:.2f}, over {row.n} items.")
 
 
-def _evidence(rows: Iterable[ScoreRow], metric: str, attribute: str, group: str,
-              higher: bool) -> list[str]:
-    bad = []
+def _evidence(rows: Iterable[ScoreRow], attribute: str, group: str, higher: bool) -> list[str]:
+    """The first item ids (sorted) of ``rows`` (one metric's scored rows) that fall short."""
+    bad = set()
     for row in rows:
-        if row.metric != metric or row.value is None:
-            continue
         if attribute != "overall" and row.attributes.get(attribute) != group:
             continue
-        if (row.value < 1) if higher else (row.value > 0):
-            bad.append(row.item_id)
-    return sorted(set(bad))[:EVIDENCE_LIMIT]
+        if (row.value < 1) if higher else (row.value > 0):  # type: ignore[operator]
+            bad.add(row.item_id)
+    return sorted(bad)[:EVIDENCE_LIMIT]
 
 
 def judge(metrics: list[MetricRow], scores: list[ScoreRow],
@@ -86,6 +85,10 @@ def judge(metrics: list[MetricRow], scores: list[ScoreRow],
     config = thresholds or load_thresholds()
     min_n = int(config["defaults"].get("min_n", 5))
     findings = []
+    scored: dict[str, list[ScoreRow]] = defaultdict(list)  # each metric's rows, read once
+    for score in scores:
+        if score.value is not None:
+            scored[score.metric].append(score)
     for row in metrics:
         rule = config["metrics"].get(row.metric)
         if rule is None or row.value is None or row.n < int(rule.get("min_n", min_n)):
@@ -101,7 +104,7 @@ def judge(metrics: list[MetricRow], scores: list[ScoreRow],
             suite=row.suite, metric=row.metric, attribute=row.attribute, group=row.group,
             severity=severity, value=row.value, ci_low=row.ci_low, ci_high=row.ci_high,
             threshold=cutoff, message=_describe(row, severity, cutoff, higher),
-            evidence=_evidence(scores, row.metric, row.attribute, row.group, higher),
+            evidence=_evidence(scored[row.metric], row.attribute, row.group, higher),
             principles=principles, frameworks=frameworks))
     findings.sort(key=lambda f: (-f.severity, f.id))
     return findings

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from haia.atomic import atomic_write_many, describe_os_error
 from haia.errors import HaiaError
-from haia.report import labels
+from haia.report import labels, pdf_child
 from haia.report.sections import metric_sections, sorted_comparisons
 
 FORMATS = ("json", "html", "pdf", "model-card", "annex-iv")
@@ -118,13 +118,24 @@ def write_report(report: dict[str, Any], out_dir: Path,
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         _remove_stale(out_dir)
-        kinds = {k for fmt, k in (("html", "svg"), ("pdf", "png")) if fmt in wanted}
+        # the PDF needs nothing the other formats make: a forked child renders it meanwhile
+        pdf_job = pdf_child.start(report) if "pdf" in wanted and len(wanted) > 1 else None
+        kinds = {k for fmt, k in (("html", "svg"), ("pdf", "png")) if fmt in wanted
+                 and not (fmt == "pdf" and pdf_job)}
         charts = build_charts(report, kinds) if kinds else []
         staged: dict[Path, str | bytes] = {}
-        for fmt in wanted:
-            for path, data in _render(fmt, report, charts, out_dir):
-                staged[path] = data
-                written.append(path)
+        try:
+            rendered = {fmt: _render(fmt, report, charts, out_dir) for fmt in wanted
+                        if not (fmt == "pdf" and pdf_job)}
+            if pdf_job is not None:  # collected last: the child worked while the rest rendered
+                rendered["pdf"] = [(out_dir / "report.pdf", pdf_job.result())]
+            for fmt in wanted:
+                for path, data in rendered[fmt]:
+                    staged[path] = data
+                    written.append(path)
+        finally:
+            if pdf_job is not None:
+                pdf_job.cancel()
         # Everything is rendered and staged before any file is replaced; report.json, the file
         # readers check, is renamed last.
         if out_dir / "report.json" in staged:

@@ -9,16 +9,21 @@ never waits on the disk, and each response is durable within milliseconds of its
 request messages themselves are not stored, only their hash.
 
 No PHI at rest by default: a model's answer may repeat the patient data of a prompt, so the
-answer text and the error message of every response are encrypted (Fernet: AES-128-CBC with
-HMAC-SHA256, from ``cryptography``) with a key kept apart from the database, in
-``$HAIA_HOME/store.key`` (created on first use, mode 0600) or given as ``HAIA_STORE_KEY``.
-Resume and the response cache read them back transparently; a copy of ``runs.sqlite`` without the
-key holds no answer in plain text. ``HAIA_STORE_ENCRYPTION=off`` stores plain text (the user
-asked); rows written before encryption existed are read as they are.
+answer text, the error message, the scores and the annotations of every response are encrypted
+(AES-256-GCM from ``cryptography``, a random 96-bit nonce per value, with a key derived by HKDF
+from the store key) with a key kept apart from the database, in ``$HAIA_HOME/store.key``
+(created on first use, mode 0600) or given as ``HAIA_STORE_KEY``. Resume and the response cache
+read them back transparently; a copy of ``runs.sqlite`` without the key holds no answer in plain
+text. ``HAIA_STORE_ENCRYPTION=off`` stores plain text (the user asked). Values written by earlier
+versions are read as they are: Fernet tokens (``enc1:``, AES-128-CBC with HMAC-SHA256, about six
+times slower per value, which made decryption most of the report stage's store read) and rows
+written before encryption existed.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import os
 import queue
@@ -32,11 +37,13 @@ from pathlib import Path
 from typing import Any
 
 from haia.errors import HaiaError
-from haia.record import SampleRecord
+from haia.record import STATUSES, SampleRecord, ScoreValue
 
 KEY_ENV = "HAIA_STORE_KEY"
 ENCRYPTION_ENV = "HAIA_STORE_ENCRYPTION"
-ENC_PREFIX = "enc1:"
+ENC_PREFIX = "enc2:"  # AES-256-GCM: base64 of nonce + ciphertext + tag
+FERNET_PREFIX = "enc1:"  # Fernet tokens of earlier versions (read only)
+NONCE_BYTES = 12
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -143,9 +150,9 @@ class Cipher:
     """Encrypts the store's text fields (``None`` passes through; plain legacy rows read as is)."""
 
     def __init__(self, key: bytes | None) -> None:
-        from cryptography.fernet import Fernet
-
-        self._fernet = Fernet(key) if key else None
+        self._key = key
+        self._aead: Any = _aead(key) if key else None
+        self._fernet: Any = None
 
     @classmethod
     def default(cls) -> Cipher:
@@ -154,22 +161,76 @@ class Cipher:
         return cls(load_store_key())
 
     def seal(self, value: str | None) -> str | None:
-        if value is None or self._fernet is None:
+        if value is None or self._aead is None:
             return value
-        return ENC_PREFIX + self._fernet.encrypt(value.encode()).decode("ascii")
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = nonce + self._aead.encrypt(nonce, value.encode(), None)
+        return ENC_PREFIX + base64.b64encode(sealed).decode("ascii")
 
     def open(self, value: str | None) -> str | None:
-        if value is None or not value.startswith(ENC_PREFIX):
-            return value
-        if self._fernet is None:
-            self._fernet = Cipher(load_store_key(create=False))._fernet
-        from cryptography.fernet import InvalidToken
+        if value is None:
+            return None
+        if value.startswith(ENC_PREFIX):
+            return self._open_aead(value)
+        if value.startswith(FERNET_PREFIX):
+            return self._open_fernet(value)
+        return value
 
+    def _key_for_reading(self) -> bytes:
+        if self._key is None:  # encryption off, but the row was written encrypted
+            self._key = load_store_key(create=False)
+        return self._key
+
+    def _open_aead(self, value: str) -> str:
+        from cryptography.exceptions import InvalidTag
+
+        if self._aead is None:
+            self._aead = _aead(self._key_for_reading())
         try:
-            return self._fernet.decrypt(value[len(ENC_PREFIX):].encode()).decode()  # type: ignore[union-attr]
+            raw = base64.b64decode(value[len(ENC_PREFIX):], validate=True)
+            return self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], None).decode()
+        except (InvalidTag, ValueError):
+            raise _undecryptable() from None
+
+    def _open_fernet(self, value: str) -> str:
+        from cryptography.fernet import Fernet, InvalidToken
+
+        if self._fernet is None:
+            self._fernet = Fernet(self._key_for_reading())
+        try:
+            return self._fernet.decrypt(value[len(FERNET_PREFIX):].encode()).decode()
         except InvalidToken:
-            raise HaiaError("an answer in the run store cannot be decrypted with this key "
-                            f"(${KEY_ENV} or {store_key_path()})") from None
+            raise _undecryptable() from None
+
+
+def _aead(key: bytes) -> Any:
+    """AES-256-GCM under a key derived from the store key (a Fernet key, kept for old rows)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=b"haia run store AES-256-GCM v2").derive(base64.urlsafe_b64decode(key))
+    return AESGCM(derived)
+
+
+def _undecryptable() -> HaiaError:
+    return HaiaError("an answer in the run store cannot be decrypted with this key "
+                     f"(${KEY_ENV} or {store_key_path()})")
+
+
+def _scores(text: str | None) -> dict[str, list[ScoreValue]]:
+    """A record's stored scores (JSON) as score values; a run's answers share a few score
+    sets, so they are parsed once each (the values are frozen; the lists are fresh)."""
+    if not text:
+        return {}
+    return {name: list(values) for name, values in _parsed_scores(text).items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_scores(text: str) -> dict[str, tuple[ScoreValue, ...]]:
+    return {name: tuple(ScoreValue.from_dict(v) for v in values)
+            for name, values in json.loads(text).items()}
 
 
 def now_iso() -> str:
@@ -296,16 +357,14 @@ class RunStore:
             "SELECT item_id, sample, request_hash, status, text, error, prompt_tokens, "
             "completion_tokens, latency_ms, attempts, cached, scores, annotations "
             "FROM responses WHERE run_id=? ORDER BY item_id, sample", (run_id,))
+        open_ = self.cipher.open
         while rows := cursor.fetchmany(batch):
             for r in rows:
-                scores = json.loads(self.cipher.open(r[11]) or "{}")
-                annotations = json.loads(self.cipher.open(r[12]) or "{}")
-                yield SampleRecord.from_dict({
-                    "item_id": r[0], "sample": r[1], "request_hash": r[2], "status": r[3],
-                    "output": self.cipher.open(r[4]), "error": self.cipher.open(r[5]),
-                    "usage": {"prompt_tokens": r[6], "completion_tokens": r[7]},
-                    "latency_s": r[8] / 1000, "attempts": r[9], "cached": bool(r[10]),
-                    "scores": scores, "annotations": annotations})
+                if r[3] not in STATUSES:
+                    raise HaiaError(f"run {run_id}: record {r[0]!r} has unknown status {r[3]!r}")
+                yield SampleRecord(
+                    r[0], r[1], r[2], r[3], open_(r[4]), r[6], r[7], r[8] / 1000, open_(r[5]),
+                    r[9], bool(r[10]), _scores(open_(r[11])), json.loads(open_(r[12]) or "{}"))
 
     def record(self, run_id: str, record: SampleRecord) -> None:
         """Queue ``record`` (with its scores and annotations) for the writer thread."""
