@@ -119,6 +119,7 @@ def test_store_round_trip_and_key_errors(tmp_path: Path, haia_home: Path,
         store.flush()
         texts = {r.item_id: r.output for r in store.records("r1")}
     assert texts == {"i1": "Patient Ana Núñez", "i2": None, "i3": "plain"}
+    assert store.cipher.seal("x") == "x"  # reading sealed rows did not turn sealing back on
     assert Cipher(None).open("plain") == "plain"
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from haia.errors import HaiaError
-from haia.record import STATUSES, SampleRecord, ScoreValue
+from haia.record import SampleRecord, ScoreValue, known_status
 
 KEY_ENV = "HAIA_STORE_KEY"
 ENCRYPTION_ENV = "HAIA_STORE_ENCRYPTION"
@@ -151,6 +151,7 @@ class Cipher:
 
     def __init__(self, key: bytes | None) -> None:
         self._key = key
+        self._sealing = bool(key)  # off: nothing is sealed, even after reading a sealed row
         self._aead: Any = _aead(key) if key else None
         self._fernet: Any = None
 
@@ -161,7 +162,7 @@ class Cipher:
         return cls(load_store_key())
 
     def seal(self, value: str | None) -> str | None:
-        if value is None or self._aead is None:
+        if value is None or not self._sealing:
             return value
         nonce = os.urandom(NONCE_BYTES)
         sealed = nonce + self._aead.encrypt(nonce, value.encode(), None)
@@ -360,11 +361,10 @@ class RunStore:
         open_ = self.cipher.open
         while rows := cursor.fetchmany(batch):
             for r in rows:
-                if r[3] not in STATUSES:
-                    raise HaiaError(f"run {run_id}: record {r[0]!r} has unknown status {r[3]!r}")
                 yield SampleRecord(
-                    r[0], r[1], r[2], r[3], open_(r[4]), r[6], r[7], r[8] / 1000, open_(r[5]),
-                    r[9], bool(r[10]), _scores(open_(r[11])), json.loads(open_(r[12]) or "{}"))
+                    r[0], r[1], r[2], known_status(r[3], r[0]), open_(r[4]), r[6], r[7],
+                    r[8] / 1000, open_(r[5]), r[9], bool(r[10]), _scores(open_(r[11])),
+                    json.loads(open_(r[12]) or "{}"))
 
     def record(self, run_id: str, record: SampleRecord) -> None:
         """Queue ``record`` (with its scores and annotations) for the writer thread."""
