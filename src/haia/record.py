@@ -69,15 +69,20 @@ class SampleRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SampleRecord:
         usage = data.get("usage") or {}
-        status = data["status"]
-        if status not in STATUSES:
-            from haia.errors import HaiaError
-
-            raise HaiaError(f"sample record {data.get('item_id')!r}: unknown status {status!r}")
         return cls(str(data["item_id"]), int(data["sample"]), str(data["request_hash"]),
-                   status, data.get("output"), int(usage.get("prompt_tokens", 0)),
+                   known_status(data["status"], data.get("item_id")), data.get("output"),
+                   int(usage.get("prompt_tokens", 0)),
                    int(usage.get("completion_tokens", 0)), float(data.get("latency_s", 0.0)),
                    data.get("error"), int(data.get("attempts", 1)), bool(data.get("cached")),
                    {name: [ScoreValue.from_dict(v) for v in values]
                     for name, values in (data.get("scores") or {}).items()},
                    dict(data.get("annotations") or {}))
+
+
+def known_status(status: Any, item_id: Any) -> Status:
+    """``status`` when it is one a record can have, else a clear error naming the record."""
+    if status not in STATUSES:
+        from haia.errors import HaiaError
+
+        raise HaiaError(f"sample record {item_id!r}: unknown status {status!r}")
+    return status  # type: ignore[no-any-return]

@@ -20,7 +20,7 @@ def _render(report: dict[str, Any]) -> bytes:
 
 def test_the_child_renders_and_the_parent_gets_every_byte() -> None:
     job = pdf_child.start({"n": 1}, _render)
-    assert job.pid is not None and job.pid != os.getpid()
+    assert job is not None and job.pid is not None and job.pid != os.getpid()
     child = job.pid
     data = job.result()
     assert data == f"%PDF 1 from {child}".encode() * 50_000  # made by the child, whole
@@ -35,14 +35,16 @@ def test_a_failed_or_killed_child_falls_back_to_rendering_here() -> None:
         return _render(report)
 
     parent = os.getpid()
-    assert pdf_child.start({"n": 2}, failing).result() == _render({"n": 2})
+    job = pdf_child.start({"n": 2}, failing)
+    assert job is not None and job.result() == _render({"n": 2})
 
-    def slow(report: dict[str, Any]) -> bytes:
+    def killed(report: dict[str, Any]) -> bytes:
         if os.getpid() != parent:
             os.kill(os.getpid(), 9)
         return _render(report)
 
-    assert pdf_child.start({"n": 3}, slow).result() == _render({"n": 3})
+    job = pdf_child.start({"n": 3}, killed)
+    assert job is not None and job.result() == _render({"n": 3})
 
 
 def test_cancel_stops_a_running_child(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,13 +55,14 @@ def test_cancel_stops_a_running_child(monkeypatch: pytest.MonkeyPatch) -> None:
         return b""
 
     job = pdf_child.start({"n": 4}, forever)
+    assert job is not None
     child = job.pid
     assert child is not None
     job.cancel()
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)
     monkeypatch.setenv("HAIA_REPORT_FORK", "0")
-    assert pdf_child.start({"n": 5}, _render).pid is None  # in process when asked
+    assert pdf_child.start({"n": 5}, _render) is None  # rendered with the rest when asked
 
 
 def test_write_report_pdf_is_the_same_forked_or_not(tmp_path: Any, haia_home: Any,

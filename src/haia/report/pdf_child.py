@@ -6,8 +6,8 @@ others. On Linux, :func:`start` forks the process after the report dict is built
 already imported, so the child starts in microseconds and shares the parent's memory
 copy-on-write), the child renders and sends the bytes back through a pipe and leaves with
 ``os._exit``; the parent meanwhile renders the SVG charts, the HTML and the JSON. Correctness never
-depends on the child: if it cannot be forked, fails, is killed or sends nothing,
-:meth:`PdfJob.result` renders the PDF in the parent, the way it is done elsewhere.
+depends on the child: if it cannot be forked the PDF is rendered with the other formats, and if
+it fails, is killed or sends nothing, :meth:`PdfJob.result` renders it in the parent.
 """
 
 from __future__ import annotations
@@ -32,11 +32,12 @@ def render_in_process(report: dict[str, Any]) -> bytes:
 
 
 class PdfJob:
-    """A PDF being rendered: by a forked child (``pid``) or, on :meth:`result`, in process."""
+    """A PDF being rendered by the forked child ``pid``, whose bytes arrive on ``fd``."""
 
-    def __init__(self, report: dict[str, Any], render: Render,
-                 pid: int | None = None, fd: int | None = None) -> None:
-        self.report, self.render, self.pid, self.fd = report, render, pid, fd
+    def __init__(self, report: dict[str, Any], render: Render, pid: int, fd: int) -> None:
+        self.report, self.render = report, render
+        self.pid: int | None = pid
+        self.fd: int | None = fd
 
     def result(self) -> bytes:
         """The PDF bytes: the child's when it finished cleanly, else rendered here."""
@@ -75,15 +76,15 @@ class PdfJob:
         self._reap(wait=False)
 
 
-def start(report: dict[str, Any], render: Render = render_in_process) -> PdfJob:
-    """Start rendering ``report``'s PDF in a forked child where that is safe (Linux), else
-    return a job that renders it in process when asked."""
+def start(report: dict[str, Any], render: Render = render_in_process) -> PdfJob | None:
+    """Start rendering ``report``'s PDF in a forked child where that is safe (Linux); ``None``
+    when no child was started (the caller renders the PDF with the other formats)."""
     if sys.platform != "linux" or os.environ.get("HAIA_REPORT_FORK", "1") == "0":
-        return PdfJob(report, render)
+        return None
     try:
         read, write = os.pipe()
     except OSError:
-        return PdfJob(report, render)
+        return None
     with warnings.catch_warnings():  # Python 3.12+ warns about forking with threads alive
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
@@ -91,7 +92,7 @@ def start(report: dict[str, Any], render: Render = render_in_process) -> PdfJob:
         except OSError:
             os.close(read)
             os.close(write)
-            return PdfJob(report, render)
+            return None
     if pid == 0:  # the child: render, send, leave without running the parent's exit handlers
         code = 1
         try:

@@ -120,13 +120,12 @@ def write_report(report: dict[str, Any], out_dir: Path,
         _remove_stale(out_dir)
         # the PDF needs nothing the other formats make: a forked child renders it meanwhile
         pdf_job = pdf_child.start(report) if "pdf" in wanted and len(wanted) > 1 else None
-        kinds = {k for fmt, k in (("html", "svg"), ("pdf", "png")) if fmt in wanted
-                 and not (fmt == "pdf" and pdf_job)}
+        here = [fmt for fmt in wanted if not (fmt == "pdf" and pdf_job is not None)]
+        kinds = {k for fmt, k in (("html", "svg"), ("pdf", "png")) if fmt in here}
         charts = build_charts(report, kinds) if kinds else []
         staged: dict[Path, str | bytes] = {}
         try:
-            rendered = {fmt: _render(fmt, report, charts, out_dir) for fmt in wanted
-                        if not (fmt == "pdf" and pdf_job)}
+            rendered = {fmt: _render(fmt, report, charts, out_dir) for fmt in here}
             if pdf_job is not None:  # collected last: the child worked while the rest rendered
                 rendered["pdf"] = [(out_dir / "report.pdf", pdf_job.result())]
             for fmt in wanted:
